@@ -1,0 +1,98 @@
+"""`python -m mock_backend`: run the reference backend (and serve the SPA)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from mock_backend.config import ALGORITHMS, SECRET_ENV, ConfigError, Settings, default_spa_dir
+from mock_backend.config import parse_duration as _parse_duration
+
+
+def duration(text: str) -> float:
+    try:
+        return _parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m mock_backend",
+        description="Reference backend for the JWT access/refresh token flow of SPAs: short-lived "
+                    "access tokens in JSON, rotating refresh tokens in an HttpOnly, Secure, "
+                    "SameSite=Strict cookie. Serves the reference SPA at / unless --spa-dir "
+                    "names another folder.",
+        epilog=f"Durations: 30s, 15m, 7d, 2h or plain seconds. The HS256 key comes from "
+               f"${SECRET_ENV} (at least 32 bytes); unset, a random per-process key is used. "
+               f"Demo users: alice/alice-pass, bob/bob-pass (role user), admin/admin-pass "
+               f"(role admin).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    p.add_argument("--access-ttl", type=duration, default="15m",
+                   help="access token lifetime (default 15m)")
+    p.add_argument("--refresh-ttl", type=duration, default="7d",
+                   help="absolute refresh lifetime from login; rotation never extends it "
+                        "(default 7d)")
+    p.add_argument("--alg", choices=ALGORITHMS, default="HS256",
+                   help="access token signing algorithm; RS256 and EdDSA publish their key at "
+                        "/.well-known/jwks.json (default HS256)")
+    p.add_argument("--store", default="memory", metavar="memory|sqlite:PATH",
+                   help="where refresh families live: memory, or a SQLite file that survives "
+                        "restarts and is shared safely by several processes (default memory)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                   dest="allow_origins",
+                   help="an origin (scheme://host:port) allowed by CORS with credentials and "
+                        "by the CSRF checks; repeat for several. The server's own origin is "
+                        "always allowed")
+    p.add_argument("--test-control", action="store_true",
+                   help="enable the test-control API under /__harness (journal, reset, clock, "
+                        "faults, sessions); off by default, and then every /__harness path is 404")
+    p.add_argument("--reuse-grace", type=duration, default="0s",
+                   help="how long the immediately previous refresh token is still accepted "
+                        "after a rotation; any other reuse revokes the family (default 0s)")
+    p.add_argument("--cookie-name", default="refresh_token",
+                   help="refresh cookie name (default refresh_token; __Host- names need "
+                        "--cookie-path /)")
+    p.add_argument("--cookie-path", default="/api", help="refresh cookie Path (default /api)")
+    p.add_argument("--refresh-failure-status", type=int, choices=(401, 403), default=401,
+                   help="status of a rejected refresh (default 401; 403 for apps written to "
+                        "expect 403 from the refresh endpoint)")
+    p.add_argument("--spa-dir", default=None, metavar="PATH",
+                   help="folder served at / with history fallback (default: the bundled "
+                        "reference SPA)")
+    p.add_argument("--no-spa", action="store_true", help="serve the API only")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, alg=args.alg,
+                    store=args.store, allow_origins=args.allow_origins,
+                    test_control=args.test_control, reuse_grace=args.reuse_grace,
+                    cookie_name=args.cookie_name, cookie_path=args.cookie_path,
+                    refresh_failure_status=args.refresh_failure_status,
+                    spa_dir=None if args.no_spa else (args.spa_dir or default_spa_dir()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import uvicorn
+
+    from mock_backend.app import create_app
+    from mock_backend.observe import install_log_filter
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    try:
+        app = create_app(settings_from_args(args))
+    except (ConfigError, ValueError) as exc:
+        parser.exit(2, f"python -m mock_backend: error: {exc}\n")
+    install_log_filter()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The app factory: routes, error handlers, CSRF/CORS, the test-control API, the SPA."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from mock_backend.arrival import ArrivalStamp
+from mock_backend.config import Settings
+from mock_backend.errors import install_error_handlers
+from mock_backend.observe import ObserveMiddleware
+from mock_backend.request_limits import RequestLimits
+from mock_backend.routes import api, auth, control, well_known
+from mock_backend.spa_files import SpaFiles
+from mock_backend.state import Backend
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    backend = Backend.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        backend.faults.clear()
+        backend.store.close()
+
+    app = FastAPI(title="JWT refresh-flow reference backend", lifespan=lifespan,
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.backend = backend
+    install_error_handlers(app)
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.include_router(well_known.router)
+    if settings.test_control:
+        app.include_router(control.router)
+
+    # Innermost first: limits see only what CORS let through; the journal sees everything.
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
+                       prefixes=("/api/", "/__harness/"))
+    if settings.allow_origins:
+        # Exact origins with credentials; never "*" (Fetch standard: credentials forbid it).
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allow_origins,
+                           allow_credentials=True, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", settings.csrf_header],
+                           max_age=600)
+    if settings.test_control:
+        app.add_middleware(ObserveMiddleware, backend=backend)
+    app.add_middleware(ArrivalStamp, clock=backend.clock)
+
+    spa_dir = settings.spa_dir
+    if spa_dir is not None:
+        app.mount("/", SpaFiles(directory=spa_dir, html=True), name="spa")
+    return app

@@ -1,0 +1,113 @@
+"""One settings object for the backend; unsafe values fail fast at construction."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger("mock_backend")
+
+SECRET_ENV = "MOCK_BACKEND_SECRET"
+MIN_SECRET_BYTES = 32
+ALGORITHMS = ("HS256", "RS256", "EdDSA")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the backend refuses to run with."""
+
+
+def parse_duration(text: str) -> float:
+    """Parse `30s`, `15m`, `7d`, `2h` or plain seconds into seconds."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"invalid duration {text!r}: use e.g. 30s, 15m, 7d or plain seconds")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def normalize_origin(url: str) -> str:
+    """Reduce `scheme://host[:port]` to its exact origin; reject anything with a path or query."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"invalid origin {url!r}: expected scheme://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"invalid origin {url!r}: an origin has no path, query or user")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def default_spa_dir() -> Path:
+    import spa_static
+
+    return Path(spa_static.__file__).resolve().parent
+
+
+@dataclass
+class Settings:
+    """Everything the app factory needs. Durations are seconds."""
+
+    access_ttl: float = 15 * 60
+    refresh_ttl: float = 7 * 86400
+    alg: str = "HS256"
+    store: str = "memory"
+    allow_origins: list[str] = field(default_factory=list)
+    test_control: bool = False
+    reuse_grace: float = 0.0
+    cookie_name: str = "refresh_token"
+    cookie_path: str = "/api"
+    refresh_failure_status: int = 401
+    spa_dir: Path | None = None
+    secret: bytes | None = None
+    issuer: str = "mock-backend"
+    audience: str = "spa"
+    csrf_header: str = "X-Requested-With"
+    max_families_per_user: int = 5
+    max_body_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        if self.access_ttl <= 0 or self.refresh_ttl <= 0:
+            raise ConfigError("token lifetimes must be positive")
+        if self.reuse_grace < 0:
+            raise ConfigError("reuse grace must not be negative")
+        if self.alg not in ALGORITHMS:
+            raise ConfigError(f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")
+        if self.refresh_failure_status not in (401, 403):
+            raise ConfigError("refresh failure status must be 401 or 403")
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.cookie_name):
+            raise ConfigError(f"invalid cookie name {self.cookie_name!r}")
+        if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, "):
+            raise ConfigError(f"invalid cookie path {self.cookie_path!r}: must start with /")
+        if self.cookie_name.startswith("__Host-") and self.cookie_path != "/":
+            raise ConfigError("a __Host- cookie requires --cookie-path /")
+        if self.store != "memory" and not self.store.startswith("sqlite:"):
+            raise ConfigError(f"invalid store {self.store!r}: use memory or sqlite:PATH")
+        if self.store == "sqlite:":
+            raise ConfigError("sqlite store needs a path: sqlite:PATH")
+        self.allow_origins = [normalize_origin(o) for o in self.allow_origins]
+        if self.spa_dir is not None:
+            self.spa_dir = Path(self.spa_dir)
+            if not (self.spa_dir / "index.html").is_file():
+                raise ConfigError(f"--spa-dir {self.spa_dir}: no index.html there")
+        if self.secret is None and self.alg == "HS256":
+            self.secret = secret_from_environment()
+        if self.secret is not None and len(self.secret) < MIN_SECRET_BYTES:
+            # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output.
+            raise ConfigError(f"secret is {len(self.secret)} bytes; at least {MIN_SECRET_BYTES} required")
+
+
+def secret_from_environment() -> bytes:
+    value = os.environ.get(SECRET_ENV)
+    if value:
+        return value.encode()
+    log.warning(
+        "%s is not set: using a random per-process secret; access tokens will not survive "
+        "a restart and other processes cannot verify them",
+        SECRET_ENV,
+    )
+    return secrets.token_bytes(32)

@@ -1,0 +1,81 @@
+"""Dependencies shared by the routes: the backend, the bearer token, the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mock_backend.errors import insufficient_scope, invalid_request, unauthorized
+from mock_backend.security import AccessClaims, InvalidAccessToken
+from mock_backend.state import Backend
+from mock_backend.users import User, user_by_id
+
+
+def get_backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+BackendDep = Annotated[Backend, Depends(get_backend)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>` (RFC 6750 section 2.1), or None.
+
+    Tokens in the query string are not accepted (RFC 6750 section 2.3 discourages them);
+    sending one together with the header is a malformed request.
+    """
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise invalid_request("more than one Authorization header")
+    if not values:
+        if "access_token" in request.query_params:
+            raise unauthorized("access tokens are accepted only in the Authorization header",
+                               token_sent=False)
+        return None
+    scheme, _, token = values[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    if not token or " " in token or "," in token:
+        raise invalid_request("expected exactly one bearer token")
+    if "access_token" in request.query_params:
+        raise invalid_request("token sent both in the header and in the query")
+    return token
+
+
+def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized("authentication required", token_sent=False)
+    try:
+        claims = backend.signer.verify(token, backend.clock.now())
+    except InvalidAccessToken:
+        raise unauthorized("the access token is invalid or expired", token_sent=True) from None
+    # `sid` binds the token to its refresh family: logout revokes both at once.
+    if not backend.sessions.is_live(claims.sid):
+        raise unauthorized("the session of this access token has ended", token_sent=True)
+    return claims
+
+
+Claims = Annotated[AccessClaims, Depends(current_claims)]
+
+
+def current_user(claims: Claims) -> User:
+    user = user_by_id(claims.sub)
+    if user is None:
+        raise unauthorized("unknown subject", token_sent=True)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def admin_user(user: CurrentUser, claims: Claims) -> User:
+    if claims.role != "admin":
+        raise insufficient_scope("admin")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]

@@ -1,0 +1,93 @@
+"""Every error leaves as `{"error": code, "message": text}`: no stack traces, no echoed input."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mock_backend.store import StoreUnavailable
+
+log = logging.getLogger("mock_backend")
+
+_REALM = 'Bearer realm="api"'
+
+
+class ApiError(Exception):
+    """An error answer with a stable machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+
+def unauthorized(message: str, *, token_sent: bool) -> ApiError:
+    """401 in RFC 6750 section 3 form: error="invalid_token" only when a token was sent."""
+    challenge = _REALM + (', error="invalid_token"' if token_sent else "")
+    return ApiError(401, "invalid_token" if token_sent else "unauthorized", message,
+                    {"WWW-Authenticate": challenge})
+
+
+def invalid_request(message: str) -> ApiError:
+    """RFC 6750 section 3.1: a malformed request is 400 invalid_request."""
+    return ApiError(400, "invalid_request", message,
+                    {"WWW-Authenticate": _REALM + ', error="invalid_request"'})
+
+
+def insufficient_scope(scope: str) -> ApiError:
+    """RFC 6750 section 3.1: a valid token without the scope is 403; the client must not refresh."""
+    return ApiError(403, "insufficient_scope", f"this endpoint needs the {scope!r} role",
+                    {"WWW-Authenticate": _REALM + f', error="insufficient_scope", scope="{scope}"'})
+
+
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status,
+                        headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+_STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+                 413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
+                    "type": e.get("type", "")} for e in exc.errors()]
+        first = details[0] if details else {"loc": [], "msg": "invalid request", "type": ""}
+        if first["type"] == "json_invalid":
+            message = "body is not valid JSON"
+        else:
+            where = ".".join(p for p in first["loc"] if p != "body") or "body"
+            message = f"{where}: {first['msg']}"
+        body = {"error": "invalid_request", "message": message,
+                "details": details}
+        return JSONResponse(body, status_code=422, headers={"Cache-Control": "no-store"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.error("%s", exc)
+        return error_response(503, "store_unavailable",
+                              "the token store is unavailable; try again shortly",
+                              {"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal error")

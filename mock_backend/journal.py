@@ -1,0 +1,62 @@
+"""The request journal: every request in order, and the peak in flight per path."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MAX_ENTRIES = 100_000
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    start: float
+    end: float | None
+    method: str
+    path: str
+    query: str
+    status: int | None  # 0 when the connection was dropped on purpose
+    access_jti: str | None
+    refresh_family: str | None
+    refresh_generation: int | None
+    origin: str | None
+
+
+class Journal:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries: list[JournalEntry] = []
+            self._seq = 0
+            self._in_flight: Counter[str] = Counter()
+            self._peak: Counter[str] = Counter()
+
+    def begin(self, entry_fields: dict[str, Any]) -> JournalEntry:
+        with self._lock:
+            self._seq += 1
+            entry = JournalEntry(seq=self._seq, end=None, status=None, **entry_fields)
+            if len(self._entries) >= MAX_ENTRIES:
+                del self._entries[: MAX_ENTRIES // 10]
+            self._entries.append(entry)
+            self._in_flight[entry.path] += 1
+            self._peak[entry.path] = max(self._peak[entry.path], self._in_flight[entry.path])
+            return entry
+
+    def finish(self, entry: JournalEntry, status: int, end: float) -> None:
+        with self._lock:
+            entry.status, entry.end = status, end
+            self._in_flight[entry.path] -= 1
+
+    def query(self, path: str | None = None, method: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            entries = [asdict(e) for e in self._entries
+                       if (path is None or e.path == path)
+                       and (method is None or e.method == method.upper())]
+            peak = {p: n for p, n in self._peak.items() if path is None or p == path}
+        return {"entries": entries, "count": len(entries), "peak_in_flight": peak}

@@ -1,0 +1,86 @@
+"""ASGI middleware for /api: body size cap, JSON-only bodies, and `Cache-Control: no-store`."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_JSON_TYPES = ("application/json",)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
+    body = json.dumps({"error": code, "message": message}).encode()
+    start = {"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+                         (b"content-length", str(len(body)).encode())]}
+    return start, {"type": "http.response.body", "body": body}
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        length = headers.get(b"content-length")
+        has_body = (length not in (None, b"0")) or b"transfer-encoding" in headers
+        rejection = None
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            rejection = _error(413, "payload_too_large",
+                               f"request body over {self.max_body} bytes")
+        elif has_body and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if media.decode("latin-1") not in _JSON_TYPES:
+                rejection = _error(415, "unsupported_media_type",
+                                   "request bodies must be application/json")
+        if rejection:
+            await _drain(receive, self.max_body)
+            for message in rejection:
+                await send(message)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_no_store)
+        except BodyTooLarge:
+            for message in _error(413, "payload_too_large",
+                                  f"request body over {self.max_body} bytes"):
+                await send(message)
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read a bounded part of the rejected body so the client is not reset mid-upload."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+        seen += len(message.get("body", b""))

@@ -1,0 +1,1 @@
+"""Routers by area: auth, the demo API, the test-control API, well-known keys."""

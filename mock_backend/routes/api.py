@@ -1,0 +1,42 @@
+"""The demo API the SPA calls with its access token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from mock_backend.deps import AdminUser, BackendDep, CurrentUser
+from mock_backend.users import all_users
+
+router = APIRouter(prefix="/api", tags=["demo"])
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+
+@router.get("/current-user")
+def current_user(user: CurrentUser) -> dict[str, str]:
+    return user.public()
+
+
+@router.get("/job-list")
+def job_list(user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
+    # Only the token's user: a `userId` query parameter is ignored, never trusted.
+    return {"jobs": backend.jobs.for_user(user.id)}
+
+
+@router.post("/jobs", status_code=201)
+def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
+    return backend.jobs.create(user.id, body.title, backend.clock.now())
+
+
+@router.get("/admin/stats")
+def admin_stats(admin: AdminUser, backend: BackendDep) -> dict[str, Any]:
+    now = backend.clock.now()
+    return {"users": len(all_users()), "liveSessions": backend.sessions.live_count(now),
+            "jobs": backend.jobs.count()}

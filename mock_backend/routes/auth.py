@@ -1,0 +1,112 @@
+"""Login, refresh with rotation, logout. The refresh value travels only in the cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+
+from mock_backend.csrf import check_csrf, check_origin
+from mock_backend.deps import BackendDep, bearer_token
+from mock_backend.errors import ApiError
+from mock_backend.security import InvalidAccessToken
+from mock_backend.sessions import IssuedRefresh, RefreshRejected
+from mock_backend.state import Backend
+from mock_backend.users import User, authenticate, user_by_id
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+Name = Annotated[StrictStr, Field(min_length=1, max_length=320)]
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    username: Name | None = None
+    email: Name | None = None
+    password: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+
+    @model_validator(mode="after")
+    def _one_login(self) -> LoginRequest:
+        if self.username is None and self.email is None:
+            raise ValueError("username or email is required")
+        return self
+
+    @property
+    def login(self) -> str:
+        return self.username if self.username is not None else str(self.email)
+
+
+def set_refresh_cookie(response: Response, backend: Backend, issued: IssuedRefresh) -> None:
+    s = backend.settings
+    remaining = int(issued.family.expires_at - backend.clock.now())
+    # Max-Age never outlives the family; no Domain, so the cookie is host-only.
+    response.set_cookie(s.cookie_name, issued.value, max_age=max(remaining, 1), path=s.cookie_path,
+                        secure=True, httponly=True, samesite="strict")
+
+
+def clear_refresh_cookie(response: Response, backend: Backend) -> None:
+    s = backend.settings
+    response.delete_cookie(s.cookie_name, path=s.cookie_path, secure=True, httponly=True,
+                           samesite="strict")
+
+
+def _access_token(backend: Backend, user: User, sid: str) -> dict[str, Any]:
+    ttl = backend.settings.access_ttl
+    token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role,
+                                    now=backend.clock.now(), ttl=ttl)
+    return {"accessToken": token, "tokenType": "Bearer", "expiresIn": int(ttl)}
+
+
+@router.post("/login")
+def login(body: LoginRequest, request: Request, response: Response,
+          backend: BackendDep) -> dict[str, Any]:
+    check_origin(request, backend.settings)  # login CSRF: only our own and allowed origins
+    user = authenticate(body.login, body.password)
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "invalid username or password",
+                       {"WWW-Authenticate": 'Bearer realm="api"'})
+    issued = backend.sessions.start(user.id, backend.clock.now())
+    set_refresh_cookie(response, backend, issued)
+    return {**_access_token(backend, user, issued.family.id), "user": user.public()}
+
+
+@router.post("/refresh-token")
+def refresh_token(request: Request, response: Response, backend: BackendDep) -> dict[str, Any]:
+    check_csrf(request, backend.settings)
+    value = request.cookies.get(backend.settings.cookie_name)
+    arrived_at = request.scope.get("state", {}).get("arrived_at")
+    try:
+        issued = backend.sessions.rotate(value, backend.clock.now, arrived_at)
+    except RefreshRejected as exc:
+        headers = {}
+        if exc.clear_cookie:
+            failure = Response()
+            clear_refresh_cookie(failure, backend)
+            headers["set-cookie"] = failure.headers["set-cookie"]
+        raise ApiError(backend.settings.refresh_failure_status, "invalid_refresh_token",
+                       f"refresh token {exc.reason}", headers) from None
+    user = user_by_id(issued.family.user_id)
+    if user is None:
+        raise ApiError(backend.settings.refresh_failure_status, "invalid_refresh_token",
+                       "refresh token unknown")
+    set_refresh_cookie(response, backend, issued)
+    token = _access_token(backend, user, issued.family.id)
+    return {"accessToken": token["accessToken"], "expiresIn": token["expiresIn"]}
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, backend: BackendDep) -> Response:
+    check_csrf(request, backend.settings)
+    backend.sessions.revoke(request.cookies.get(backend.settings.cookie_name), "logout")
+    try:  # a valid access token names its family too (covers a missing cookie)
+        token = bearer_token(request)
+        if token:
+            sid = backend.signer.verify(token, backend.clock.now()).sid
+            backend.sessions.revoke_family(sid, "logout")
+    except (ApiError, InvalidAccessToken):
+        pass
+    response = Response(status_code=204)
+    clear_refresh_cookie(response, backend)
+    return response

@@ -1,0 +1,118 @@
+"""The test-control API (`/__harness/*`): journal, reset, clock, faults, sessions.
+
+Mounted only when test control is enabled; otherwise every path here is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from mock_backend.deps import BackendDep
+from mock_backend.errors import ApiError
+from mock_backend.users import user_by_id
+
+router = APIRouter(prefix="/__harness", tags=["test-control"])
+
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+
+
+class ClockChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    advance: Finite | None = None
+    set: Finite | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClockChange:
+        if (self.advance is None) == (self.set is None):
+            raise ValueError("give exactly one of advance or set")
+        return self
+
+
+class FaultSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: Annotated[str, Field(pattern=r"^/", max_length=2048, strict=True)]
+    times: Annotated[StrictInt, Field(ge=1, le=100_000)] = 1
+    method: Annotated[str, Field(pattern=r"^[A-Z]+$", strict=True)] | None = None
+    delay_ms: Annotated[float, Field(ge=0, le=600_000, allow_inf_nan=False, strict=True)] = 0
+    status: Annotated[StrictInt, Field(ge=100, le=599)] | None = None
+    gate: StrictBool = False
+    drop: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> FaultSpec:
+        if not (self.delay_ms or self.status is not None or self.gate or self.drop):
+            raise ValueError("a fault needs delay_ms, status, gate or drop")
+        if self.status is not None and self.drop:
+            raise ValueError("status and drop exclude each other")
+        return self
+
+
+@router.get("/journal")
+def journal(backend: BackendDep, path: str | None = None,
+            method: str | None = None) -> dict[str, Any]:
+    return backend.journal.query(path=path, method=method)
+
+
+@router.post("/reset", status_code=204)
+async def reset(backend: BackendDep) -> Response:
+    backend.reset()
+    return Response(status_code=204)
+
+
+@router.post("/clock")
+async def clock(change: ClockChange, backend: BackendDep) -> dict[str, float]:
+    if change.advance is not None:
+        return {"now": backend.clock.advance(change.advance)}
+    assert change.set is not None
+    return {"now": backend.clock.set(change.set)}
+
+
+@router.get("/clock")
+async def clock_now(backend: BackendDep) -> dict[str, float]:
+    return {"now": backend.clock.now()}
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(spec: FaultSpec, backend: BackendDep) -> dict[str, str]:
+    fault = backend.faults.add(**spec.model_dump())
+    return {"id": fault.id}
+
+
+@router.get("/faults")
+async def list_faults(backend: BackendDep) -> dict[str, Any]:
+    return {"faults": backend.faults.list()}
+
+
+@router.post("/faults/{fault_id}/release")
+async def release_fault(fault_id: str, backend: BackendDep) -> dict[str, Any]:
+    fault = backend.faults.release(fault_id)
+    if fault is None:
+        raise ApiError(404, "unknown_fault", f"no fault {fault_id!r}")
+    return fault.describe()
+
+
+@router.delete("/faults", status_code=204)
+async def clear_faults(backend: BackendDep) -> Response:
+    backend.faults.clear()
+    return Response(status_code=204)
+
+
+@router.get("/sessions")
+def sessions(backend: BackendDep) -> dict[str, Any]:
+    now = backend.clock.now()
+    families = []
+    for f in backend.sessions.snapshot(now):
+        user = user_by_id(f.user_id)
+        state = f.state if f.state == "revoked" else ("expired" if now >= f.expires_at else "live")
+        families.append({"id": f.id, "user": user.username if user else f.user_id,
+                         "generation": f.generation, "state": state,
+                         "reason": f.reason if state == "revoked" else
+                         ("absolute lifetime reached" if state == "expired" else None),
+                         "created_at": f.created_at, "expires_at": f.expires_at,
+                         "last_used_at": f.last_used_at})
+    return {"families": families}

@@ -1,0 +1,190 @@
+"""Access tokens (JWT), refresh-token values and password hashes. Pure: no web imports.
+
+Rules (RFC 8725): the verifier pins one algorithm and never takes it from the token;
+every claim the design relies on is required and type-checked; keys referenced by the
+token header (jwk, jku, x5u) are never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "jti", "iat", "exp", "sid", "role")
+_FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
+
+
+class InvalidAccessToken(Exception):
+    """The bearer token is not an access token this backend issued and still honours."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    sub: str
+    sid: str
+    role: str
+    jti: str
+    iat: int
+    exp: int
+
+
+class TokenSigner:
+    """Issues and verifies access tokens with one pinned algorithm and one key."""
+
+    def __init__(self, alg: str, secret: bytes | None, issuer: str, audience: str) -> None:
+        self.alg = alg
+        self.issuer = issuer
+        self.audience = audience
+        self.kid = secrets.token_hex(8)
+        self._public_jwk: dict[str, Any] | None = None
+        if alg == "HS256":
+            if not secret:
+                raise ValueError("HS256 needs a secret")
+            self._signing_key: Any = secret
+            self._verify_key: Any = secret
+        elif alg == "RS256":
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            self._signing_key, self._verify_key = private, private.public_key()
+            self._public_jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+        elif alg == "EdDSA":
+            private_ed = ed25519.Ed25519PrivateKey.generate()
+            self._signing_key, self._verify_key = private_ed, private_ed.public_key()
+            self._public_jwk = json.loads(OKPAlgorithm.to_jwk(private_ed.public_key()))
+        else:
+            raise ValueError(f"unsupported algorithm {alg!r}")
+
+    @property
+    def verify_key(self) -> Any:
+        return self._verify_key
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public keys (RFC 7517); empty for HS256, whose key is secret."""
+        if self._public_jwk is None:
+            return {"keys": []}
+        return {"keys": [{**self._public_jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}]}
+
+    def issue(self, *, sub: str, sid: str, role: str, now: float, ttl: float) -> tuple[str, str]:
+        """Return (token, jti)."""
+        jti = secrets.token_urlsafe(16)
+        iat = int(now)
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "jti": jti,
+            "iat": iat,
+            "exp": iat + int(ttl),
+            "sid": sid,
+            "role": role,
+        }
+        headers = {"typ": ACCESS_TOKEN_TYPE, "kid": self.kid}
+        return jwt.encode(payload, self._signing_key, algorithm=self.alg, headers=headers), jti
+
+    def verify(self, token: str, now: float) -> AccessClaims:
+        """Verify signature and claims against the backend clock's `now`.
+
+        Never pass `algorithms` taken from the token: it is pinned to the configured one.
+        """
+        try:
+            header = jwt.get_unverified_header(token)
+            _check_header(header, self.kid)
+            payload = jwt.decode(
+                token,
+                self._verify_key,
+                algorithms=[self.alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                # exp/iat/nbf are checked below against the backend clock, not the wall clock.
+                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
+                         "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError as exc:  # InvalidKeyError is not an InvalidTokenError
+            raise InvalidAccessToken(type(exc).__name__) from None
+        return _check_claims(payload, now)
+
+    def unverified_jti(self, token: str) -> str | None:
+        """The jti of a token whose signature is ours, ignoring expiry; for the journal."""
+        try:
+            payload = jwt.decode(token, self._verify_key, algorithms=[self.alg],
+                                 options={"verify_exp": False, "verify_aud": False,
+                                          "verify_iat": False, "verify_nbf": False})
+        except jwt.PyJWTError:
+            return None
+        jti = payload.get("jti")
+        return jti if isinstance(jti, str) else None
+
+
+def _check_header(header: dict[str, Any], kid: str) -> None:
+    if header.get("typ") != ACCESS_TOKEN_TYPE:
+        raise InvalidAccessToken("wrong typ")
+    if any(name in header for name in _FORBIDDEN_HEADERS):
+        raise InvalidAccessToken("header references a key or unknown extension")
+    if "kid" in header and header["kid"] != kid:
+        raise InvalidAccessToken("unknown kid")
+
+
+def _int_claim(payload: dict[str, Any], name: str) -> int:
+    value = payload.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAccessToken(f"{name} must be an integer")
+    return value
+
+
+def _str_claim(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidAccessToken(f"{name} must be a non-empty string")
+    return value
+
+
+def _check_claims(payload: dict[str, Any], now: float) -> AccessClaims:
+    exp = _int_claim(payload, "exp")
+    iat = _int_claim(payload, "iat")
+    if now >= exp:  # RFC 7519 4.1.4: must not be accepted on or after exp; no leeway
+        raise InvalidAccessToken("expired")
+    if iat > now:
+        raise InvalidAccessToken("issued in the future")
+    if "nbf" in payload and _int_claim(payload, "nbf") > now:
+        raise InvalidAccessToken("not yet valid")
+    return AccessClaims(
+        sub=_str_claim(payload, "sub"),
+        sid=_str_claim(payload, "sid"),
+        role=_str_claim(payload, "role"),
+        jti=_str_claim(payload, "jti"),
+        iat=iat,
+        exp=exp,
+    )
+
+
+def new_refresh_value() -> str:
+    """An opaque refresh token: 256 random bits (RFC 9700 4.14: unguessable)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_value(value: str) -> str:
+    """Only this digest is stored; the value itself never is."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    _, salt_hex, digest_hex = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest_hex)

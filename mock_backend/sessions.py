@@ -1,0 +1,149 @@
+"""Refresh families: login, rotation with reuse detection, logout, eviction.
+
+Follows RFC 9700 section 4.14.2: refresh tokens rotate on every use, and presenting a
+rotated one revokes the whole family, since either the client or an attacker holds a
+stolen copy. Each operation runs inside one store transaction, so it is atomic.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mock_backend.security import hash_refresh_value, new_refresh_value
+from mock_backend.store import RefreshFamily, Store, TokenRecord
+from mock_backend.store.base import StoreTransaction, iter_live
+
+
+class RefreshRejected(Exception):
+    """The refresh value is missing, unknown, expired, reused or revoked."""
+
+    def __init__(self, reason: str, *, clear_cookie: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # A race loser's browser already holds the winner's new cookie: leave it alone.
+        self.clear_cookie = clear_cookie
+
+
+@dataclass(frozen=True)
+class IssuedRefresh:
+    value: str  # the raw value: goes into the cookie and nowhere else
+    family: RefreshFamily
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    refresh_ttl: float
+    reuse_grace: float
+    max_families_per_user: int
+
+
+class RefreshSessions:
+    def __init__(self, store: Store, policy: SessionPolicy) -> None:
+        self.store = store
+        self.policy = policy
+
+    def start(self, user_id: str, now: float) -> IssuedRefresh:
+        """A new family for a login; evicts the least recently used beyond the limit."""
+        family = RefreshFamily(id=secrets.token_urlsafe(12), user_id=user_id, created_at=now,
+                               expires_at=now + self.policy.refresh_ttl, last_used_at=now,
+                               generation=0, rotated_at=now)
+        value = new_refresh_value()
+        with self.store.transaction() as tx:
+            live = sorted(iter_live(tx.families(user_id), now), key=lambda f: f.last_used_at)
+            excess = len(live) - self.policy.max_families_per_user + 1
+            for old in live[:max(excess, 0)]:
+                old.state, old.reason = "revoked", "evicted"
+                tx.put_family(old)
+            tx.put_family(family)
+            tx.add_token(TokenRecord(hash_refresh_value(value), family.id, 0))
+        return IssuedRefresh(value, family)
+
+    def rotate(self, value: str | None, now: Callable[[], float],
+               arrived_at: float | None = None) -> IssuedRefresh:
+        """Exchange the current refresh value for its successor, exactly once.
+
+        `now` is read inside the transaction, so `rotated_at` is the commit time.
+        `arrived_at` tells a lost race (the request came before that commit, with the
+        value then current) from a replay (it came after): only a replay revokes.
+        """
+        if not value:
+            raise RefreshRejected("missing")
+        with self.store.transaction() as tx:
+            at = now()
+            record = tx.find_token(hash_refresh_value(value))
+            family = tx.get_family(record.family_id) if record else None
+            if record is None or family is None:
+                raise RefreshRejected("unknown")
+            if family.state == "revoked":
+                raise RefreshRejected(f"revoked ({family.reason})")
+            if at >= family.expires_at:
+                raise RefreshRejected("expired")
+            rejected = None
+            if record.generation != family.generation and not self._in_grace(record, family, at):
+                if self._lost_race(record, family, arrived_at):
+                    raise RefreshRejected("superseded by a concurrent refresh", clear_cookie=False)
+                family.state, family.reason = "revoked", "reuse"
+                tx.put_family(family)
+                # Raising here would roll the revocation back: raise after the commit.
+                rejected = RefreshRejected("reused")
+            else:
+                successor = new_refresh_value()
+                family.generation += 1
+                family.rotated_at = family.last_used_at = at
+                tx.put_family(family)
+                tx.add_token(TokenRecord(hash_refresh_value(successor), family.id,
+                                         family.generation))
+        if rejected:
+            raise rejected
+        return IssuedRefresh(successor, family)
+
+    @staticmethod
+    def _lost_race(record: TokenRecord, family: RefreshFamily, arrived_at: float | None) -> bool:
+        return (arrived_at is not None and record.generation == family.generation - 1
+                and arrived_at < family.rotated_at)
+
+    def _in_grace(self, record: TokenRecord, family: RefreshFamily, now: float) -> bool:
+        """Only the immediately previous value, and only within the grace window."""
+        return (self.policy.reuse_grace > 0 and record.generation == family.generation - 1
+                and now - family.rotated_at <= self.policy.reuse_grace)
+
+    def revoke(self, value: str | None, reason: str) -> RefreshFamily | None:
+        """Revoke the family the value belongs to, whatever its generation. Idempotent."""
+        if not value:
+            return None
+        with self.store.transaction() as tx:
+            record = tx.find_token(hash_refresh_value(value))
+            return self._revoke_in(tx, record.family_id, reason) if record else None
+
+    def revoke_family(self, family_id: str, reason: str) -> RefreshFamily | None:
+        with self.store.transaction() as tx:
+            return self._revoke_in(tx, family_id, reason)
+
+    @staticmethod
+    def _revoke_in(tx: StoreTransaction, family_id: str, reason: str) -> RefreshFamily | None:
+        family = tx.get_family(family_id)
+        if family is not None and family.state == "live":
+            family.state, family.reason = "revoked", reason
+            tx.put_family(family)
+        return family
+
+    def lookup(self, value: str) -> tuple[str, int] | None:
+        """(family id, generation) of a refresh value, changing nothing."""
+        with self.store.transaction() as tx:
+            record = tx.find_token(hash_refresh_value(value))
+        return (record.family_id, record.generation) if record else None
+
+    def is_live(self, family_id: str) -> bool:
+        """Whether access tokens of this family are still honoured (not revoked)."""
+        with self.store.transaction() as tx:
+            family = tx.get_family(family_id)
+        return family is not None and family.state == "live"
+
+    def snapshot(self, now: float) -> list[RefreshFamily]:
+        with self.store.transaction() as tx:
+            return tx.families()
+
+    def live_count(self, now: float) -> int:
+        return len(list(iter_live(self.snapshot(now), now)))

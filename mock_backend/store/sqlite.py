@@ -1,0 +1,123 @@
+"""SQLite store: survives restarts; rotation stays atomic across processes.
+
+Every transaction starts with BEGIN IMMEDIATE, taking SQLite's write lock up front, so two
+processes refreshing the same token serialize instead of both reading the old generation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mock_backend.store.base import RefreshFamily, StoreUnavailable, TokenRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS families (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at REAL NOT NULL,
+    expires_at REAL NOT NULL, last_used_at REAL NOT NULL, generation INTEGER NOT NULL,
+    rotated_at REAL NOT NULL, state TEXT NOT NULL, reason TEXT
+);
+CREATE INDEX IF NOT EXISTS families_user ON families (user_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    digest TEXT PRIMARY KEY, family_id TEXT NOT NULL REFERENCES families (id),
+    generation INTEGER NOT NULL
+);
+"""
+_FAMILY_COLUMNS = ("id, user_id, created_at, expires_at, last_used_at, generation, "
+                   "rotated_at, state, reason")
+
+
+def _family(row: tuple) -> RefreshFamily:
+    return RefreshFamily(*row)
+
+
+class _SQLiteTransaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def find_token(self, digest: str) -> TokenRecord | None:
+        row = self._c.execute("SELECT digest, family_id, generation FROM tokens WHERE digest = ?",
+                              (digest,)).fetchone()
+        return TokenRecord(*row) if row else None
+
+    def get_family(self, family_id: str) -> RefreshFamily | None:
+        row = self._c.execute(f"SELECT {_FAMILY_COLUMNS} FROM families WHERE id = ?",
+                              (family_id,)).fetchone()
+        return _family(row) if row else None
+
+    def put_family(self, f: RefreshFamily) -> None:
+        self._c.execute(
+            f"INSERT OR REPLACE INTO families ({_FAMILY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+            (f.id, f.user_id, f.created_at, f.expires_at, f.last_used_at, f.generation,
+             f.rotated_at, f.state, f.reason))
+
+    def add_token(self, t: TokenRecord) -> None:
+        self._c.execute("INSERT INTO tokens (digest, family_id, generation) VALUES (?,?,?)",
+                        (t.digest, t.family_id, t.generation))
+
+    def families(self, user_id: str | None = None) -> list[RefreshFamily]:
+        sql = f"SELECT {_FAMILY_COLUMNS} FROM families"
+        rows = (self._c.execute(sql + " WHERE user_id = ? ORDER BY created_at", (user_id,))
+                if user_id is not None else self._c.execute(sql + " ORDER BY created_at"))
+        return [_family(r) for r in rows]
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
+        self.path = Path(path)
+        self._timeout = busy_timeout_s
+        self._local = threading.local()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._guard():
+            conn = self._connect()
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: transactions are opened explicitly with BEGIN IMMEDIATE.
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            self._drop_connection()
+            raise StoreUnavailable(f"token store {self.path}: {exc}") from None
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteTransaction]:
+        with self._guard():
+            if not self.path.exists():
+                raise sqlite3.OperationalError("database file is missing")
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteTransaction(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def reset(self) -> None:
+        with self.transaction() as tx:
+            tx._c.execute("DELETE FROM tokens")
+            tx._c.execute("DELETE FROM families")
+
+    def close(self) -> None:
+        self._drop_connection()
