@@ -30,6 +30,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="refresh-family store of the harness's backend (default memory)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from harness import browser_fixtures
+
+    # Registered now, after every entry-point plugin, so these fixtures take precedence
+    # over pytest-playwright's of the same name.
+    if not config.pluginmanager.has_plugin("jwt_refresh_harness.browsers"):
+        config.pluginmanager.register(browser_fixtures, "jwt_refresh_harness.browsers")
+
+
 @pytest.fixture(scope="session")
 def backend_settings(pytestconfig: pytest.Config) -> Settings:
     """Settings of the harness's backend; override in a conftest to change them."""

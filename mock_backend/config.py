@@ -76,7 +76,8 @@ class Settings:
         if self.reuse_grace < 0:
             raise ConfigError("reuse grace must not be negative")
         if self.alg not in ALGORITHMS:
-            raise ConfigError(f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")
+            raise ConfigError(
+                f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")
         if self.refresh_failure_status not in (401, 403):
             raise ConfigError("refresh failure status must be 401 or 403")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.cookie_name):
@@ -98,7 +99,8 @@ class Settings:
             self.secret = secret_from_environment()
         if self.secret is not None and len(self.secret) < MIN_SECRET_BYTES:
             # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output.
-            raise ConfigError(f"secret is {len(self.secret)} bytes; at least {MIN_SECRET_BYTES} required")
+            raise ConfigError(
+                f"secret is {len(self.secret)} bytes; at least {MIN_SECRET_BYTES} required")
 
 
 def secret_from_environment() -> bytes:

@@ -65,6 +65,9 @@ class ObserveMiddleware:
                 await self.app(scope, receive, send_recording)
             else:
                 await self._apply(fault, scope, receive, send_recording)
+        except DroppedConnection:
+            status = 0
+            raise
         finally:
             b.journal.finish(entry, status, b.clock.now())
 

@@ -1,0 +1,48 @@
+# Quick start: `make demo` (try the reference SPA + backend) and `make test` (the whole suite
+# in Chromium and Firefox). Both install what is missing first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BROWSERS ?= chromium firefox
+PYTEST_ARGS ?=
+DEMO_PORT ?= 8000
+
+.PHONY: demo test install browsers lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing python3-venv"; apt-get update -qq && apt-get install -y -qq python3-venv; \
+	    rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
+	  else echo "cannot create a virtualenv: install Python's venv module (e.g. python3-venv)"; exit 1; fi; }
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+browsers: install
+	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
+
+test: browsers
+	$(BIN)/python -m pytest $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+
+demo: install
+	@mkdir -p .demo
+	@echo ""
+	@echo "  Reference SPA + backend: http://localhost:$(DEMO_PORT)"
+	@echo "  Demo users: alice / alice-pass, bob / bob-pass (role user), admin / admin-pass (role admin)"
+	@echo "  Access tokens live 30 s here, so the activity log shows a refresh within a minute."
+	@echo "  Refresh families are kept in .demo/tokens.db across restarts. Stop with Ctrl-C."
+	@echo ""
+	$(BIN)/python -m mock_backend --port $(DEMO_PORT) --access-ttl 30s --store sqlite:.demo/tokens.db
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy mock_backend harness
+
+clean:
+	rm -rf $(VENV) .demo test-results *.egg-info

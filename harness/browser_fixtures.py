@@ -1,0 +1,41 @@
+"""Overrides of pytest-playwright's browser launch, registered after pytest-playwright.
+
+They keep every pytest-playwright option (`--headed`, `--slowmo`, `--browser-channel`,
+`connect_options`) and add one thing: when Playwright's own browser is not installed, the
+system browser is launched instead, and with neither the run stops with one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserType
+
+from harness.browsers import NoBrowserError, resolve
+
+
+@pytest.fixture(scope="session")
+def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: BrowserType,
+                   connect_options: dict[str, Any] | None,
+                   browser_name: str) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        options = {**browser_type_launch_args, **kwargs}
+        if connect_options:
+            import json
+
+            return browser_type.connect(**{**connect_options, "headers": {
+                "x-playwright-launch-options": json.dumps(options),
+                **(connect_options.get("headers") or {})}})
+        if "channel" not in options and "executable_path" not in options:
+            try:
+                choice = resolve(browser_name)
+            except NoBrowserError as exc:
+                pytest.exit(str(exc), returncode=4)
+            extra_args = choice.launch_args.get("args", [])
+            options = {**choice.launch_args, **options,
+                       "args": [*extra_args, *options.get("args", [])]}
+        return browser_type.launch(**options)
+
+    return launch

@@ -1,0 +1,156 @@
+"""Which browser binary drives each engine: Playwright's own, else the system's.
+
+Playwright's downloaded browsers win when present. Otherwise system Chromium is driven
+through `executable_path` and system Firefox (ESR) through WebDriver BiDi
+(`channel="moz-firefox"` + `executable_path`). `python -m harness.browsers ensure` installs
+what is missing: Debian packages when running as root with apt-get, else
+`playwright install`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ENGINES = ("chromium", "firefox", "webkit")
+SYSTEM_BINARIES = {
+    "chromium": ("chromium", "chromium-browser"),
+    "firefox": ("firefox-esr", "firefox"),
+    "webkit": (),
+}
+DEBIAN_PACKAGES = {"chromium": "chromium", "firefox": "firefox-esr"}
+# As root (CI containers) Chromium's sandbox cannot start; Playwright adds the same flag.
+_CHROMIUM_ROOT_ARGS = ["--no-sandbox"]
+
+
+class NoBrowserError(RuntimeError):
+    """Neither Playwright's browser nor a system browser exists for an engine."""
+
+
+@dataclass(frozen=True)
+class BrowserChoice:
+    engine: str
+    source: str  # "playwright" or "system"
+    launch_args: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _playwright_executables() -> dict[str, str]:
+    """Where Playwright expects its own browsers (asks a child process: no event loop here)."""
+    code = ("import json; from playwright.sync_api import sync_playwright\n"
+            "with sync_playwright() as p:\n"
+            "    print(json.dumps({n: getattr(p, n).executable_path for n in "
+            f"{list(ENGINES)!r}}}))")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+        paths: dict[str, str] = json.loads(out)
+        return paths
+    except (subprocess.SubprocessError, ValueError):
+        return {}
+
+
+def playwright_browser(engine: str) -> str | None:
+    path = _playwright_executables().get(engine)
+    return path if path and Path(path).exists() else None
+
+
+def system_browser(engine: str) -> str | None:
+    for name in SYSTEM_BINARIES.get(engine, ()):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def resolve(engine: str) -> BrowserChoice:
+    if engine not in ENGINES:
+        raise NoBrowserError(f"unknown browser {engine!r}: choose one of {', '.join(ENGINES)}")
+    if playwright_browser(engine):
+        return BrowserChoice(engine, "playwright")
+    system = system_browser(engine)
+    if system and engine == "chromium":
+        args: list[str] = list(_CHROMIUM_ROOT_ARGS) if _is_root() else []
+        return BrowserChoice(engine, "system", {"executable_path": system, "args": args})
+    if system and engine == "firefox":
+        return BrowserChoice(engine, "system",
+                             {"executable_path": system, "channel": "moz-firefox"})
+    raise NoBrowserError(how_to_get(engine))
+
+
+def how_to_get(engine: str) -> str:
+    ways = f"`python -m playwright install {engine}`"
+    if engine in DEBIAN_PACKAGES:
+        ways += f" or `apt-get install {DEBIAN_PACKAGES[engine]}` (Debian/Ubuntu, as root)"
+    return f"no {engine} browser found: install one with {ways}"
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def ensure(engines: list[str]) -> int:
+    """Install what is missing; return 0 when every engine then resolves."""
+    missing = [e for e in engines if not playwright_browser(e) and not system_browser(e)]
+    if not missing:
+        for engine in engines:
+            print(f"browser {engine}: {resolve(engine).source}")
+        return 0
+    apt = shutil.which("apt-get")
+    packages = [DEBIAN_PACKAGES[e] for e in missing if e in DEBIAN_PACKAGES]
+    if _is_root() and apt and len(packages) == len(missing):
+        print(f"installing system browsers: {' '.join(packages)}", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run([apt, "update", "-qq"], check=True, env=env)
+        subprocess.run([apt, "install", "-y", "-qq", *packages], check=True, env=env)
+    else:
+        print(f"installing Playwright browsers: {' '.join(missing)}", flush=True)
+        subprocess.run([sys.executable, "-m", "playwright", "install", *missing], check=False)
+    _playwright_executables.cache_clear()
+    failed = []
+    for engine in engines:
+        try:
+            print(f"browser {engine}: {resolve(engine).source}")
+        except NoBrowserError as exc:
+            failed.append(str(exc))
+    for message in failed:
+        print(message, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.browsers",
+                                     description="Find or install the browsers the harness drives.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("ensure", "install the missing browsers"),
+                       ("show", "print which binary drives each browser")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("engines", nargs="*", default=["chromium", "firefox"], metavar="ENGINE",
+                         help=f"one or more of {', '.join(ENGINES)} (default chromium firefox)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.engines) - set(ENGINES))
+    if unknown:
+        parser.error(f"unknown browser {', '.join(unknown)}: choose from {', '.join(ENGINES)}")
+    if args.command == "ensure":
+        return ensure(args.engines)
+    status = 0
+    for engine in args.engines:
+        try:
+            choice = resolve(engine)
+            print(f"{engine}: {choice.source} {choice.launch_args or ''}".rstrip())
+        except NoBrowserError as exc:
+            print(exc)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Backends in their own processes (`python -m mock_backend`), for restarts and shared files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from harness.live_server import free_port
+from harness.plugin import TEST_SECRET
+
+
+@contextmanager
+def backend_process(*args: str, cwd: Path | None = None,
+                    timeout: float = 20) -> Iterator[str]:
+    """Start `python -m mock_backend ARGS` on a free port; yield its URL; kill it after."""
+    port = free_port()
+    env = {**os.environ, "MOCK_BACKEND_SECRET": TEST_SECRET.decode()}
+    proc = subprocess.Popen([sys.executable, "-m", "mock_backend", "--port", str(port), *args],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    url = f"http://localhost:{port}"
+    try:
+        _wait_until_serving(proc, url, timeout)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _wait_until_serving(proc: subprocess.Popen[str], url: str, timeout: float) -> None:
+    """Read the server's log until uvicorn says it is up (an event, not a sleep)."""
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "Uvicorn running on" in line:
+            httpx.get(url + "/.well-known/jwks.json", timeout=timeout).raise_for_status()
+            return
+    raise RuntimeError("backend process exited:\n" + "".join(lines))

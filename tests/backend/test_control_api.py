@@ -1,0 +1,121 @@
+"""The test-control API: off by default; journal, clock, faults, sessions, reset."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from harness.backend_client import BackendClient
+from harness.plugin import ServeBackend
+from tests.backend.wire import bearer, login, refresh
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/__harness/journal"), ("POST", "/__harness/reset"), ("POST", "/__harness/clock"),
+    ("POST", "/__harness/faults"), ("GET", "/__harness/sessions"),
+])
+def test_control_api_is_404_unless_enabled(serve_backend: ServeBackend, method: str,
+                                           path: str) -> None:
+    server = serve_backend(test_control=False)
+    r = httpx.request(method, server.url + path, json={"advance": 1})
+    assert r.status_code == 404, r.text
+
+
+def test_gate_holds_refreshes_until_released_and_peak_is_reported(
+        http: httpx.Client, backend: BackendClient, live_backend: object) -> None:
+    sessions = [login(http).refresh for _ in range(3)]
+    gate = backend.fault("/api/refresh-token", times=3, gate=True)
+    results: list[int] = []
+
+    def send(cookie: str) -> None:
+        with httpx.Client(base_url=str(http.base_url), timeout=10) as client:
+            results.append(refresh(client, cookie).status_code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in sessions]
+    for t in threads:
+        t.start()
+    backend.wait_for(lambda: backend.faults()[0]["held"] == 3, what="3 held refreshes")
+    assert results == []  # held, not answered
+    assert backend.count("/api/refresh-token", "POST", status=200) == 0
+    gate.release()
+    for t in threads:
+        t.join(10)
+    assert results == [200, 200, 200]
+    assert backend.peak_in_flight("/api/refresh-token") == 3
+
+
+def test_journal_records_tokens_family_and_origin(http: httpx.Client,
+                                                  backend: BackendClient) -> None:
+    session = login(http)
+    http.get("/api/job-list", params={"userId": "u2"}, headers=bearer(session.access))
+    refresh(http, session.refresh, {"Origin": str(http.base_url).rstrip("/")})
+    login_entry, list_entry, refresh_entry = backend.journal()
+    assert (login_entry["method"], login_entry["path"], login_entry["status"]) == (
+        "POST", "/api/login", 200)
+    assert list_entry["access_jti"] and list_entry["query"] == "userId=u2"
+    assert list_entry["start"] <= list_entry["end"]
+    [family] = backend.sessions()
+    assert (refresh_entry["refresh_family"], refresh_entry["refresh_generation"]) == (
+        family["id"], 0)
+    assert refresh_entry["origin"] == str(http.base_url).rstrip("/")
+    assert [e["seq"] for e in backend.journal()] == [1, 2, 3]
+    assert len(backend.journal(path="/api/login", method="POST")) == 1
+
+
+def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,
+                                                          backend: BackendClient) -> None:
+    session = login(http)
+    backend.fault("/api/refresh-token", times=2, status=503)
+    assert [refresh(http, session.refresh).status_code for _ in range(2)] == [503, 503]
+    assert refresh(http, session.refresh).status_code == 200
+    backend.fault("/api/current-user", times=1, drop=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get("/api/current-user", headers=bearer(session.access))
+    backend.fault("/api/current-user", times=1, delay_ms=50)
+    r = http.get("/api/current-user", headers=bearer(session.access))
+    assert r.status_code == 200 and r.elapsed.total_seconds() >= 0.05
+    assert [e["status"] for e in backend.journal("/api/current-user")] == [0, 200]
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"advance": 1, "set": 2}, {"advance": "1"}, {"advance": None}, {"tick": 1},
+])
+def test_bad_clock_input_is_422_and_changes_nothing(http: httpx.Client, backend: BackendClient,
+                                                   body: dict) -> None:
+    before = http.get("/__harness/clock").json()["now"]
+    r = http.post("/__harness/clock", json=body)
+    assert r.status_code == 422, r.text
+    assert abs(http.get("/__harness/clock").json()["now"] - before) < 5
+
+
+@pytest.mark.parametrize("body", [
+    {"path": "/api/login"}, {"path": "api/login", "status": 500},
+    {"path": "/api/login", "status": 700}, {"path": "/api/login", "times": 0, "status": 500},
+    {"path": "/api/login", "status": 500, "drop": True}, {"path": "/api/x", "delay": 5},
+    {"path": "/api/login", "delay_ms": -1},
+])
+def test_bad_fault_input_is_422_and_arms_nothing(http: httpx.Client, backend: BackendClient,
+                                                 body: dict) -> None:
+    r = http.post("/__harness/faults", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request" and r.json()["message"]
+    assert backend.faults() == []
+
+
+def test_release_of_unknown_fault_is_404(http: httpx.Client, backend: BackendClient) -> None:
+    r = http.post("/__harness/faults/f999/release")
+    assert r.status_code == 404, r.text
+
+
+def test_reset_clears_journal_store_clock_and_faults(http: httpx.Client,
+                                                     backend: BackendClient) -> None:
+    login(http)
+    backend.advance_clock(3600)
+    backend.fault("/api/login", status=500)
+    backend.reset()
+    assert backend.journal() == [] and backend.sessions() == [] and backend.faults() == []
+    assert abs(http.get("/__harness/clock").json()["now"] - http.get(
+        "/__harness/clock").json()["now"]) < 1
+    assert login(http).access
