@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
+from harness.plugin import ServeBackend
+from mock_backend.config import default_spa_dir
 from tests.backend.wire import bearer, login
 
 
@@ -95,3 +97,15 @@ def test_unknown_api_path_is_json_404(http: httpx.Client) -> None:
     r = http.get("/api/nothing-here")
     assert r.status_code == 404, r.text
     assert r.json()["error"] == "not_found"
+
+
+def test_spa_is_served_with_history_fallback_but_not_its_python_files(
+        serve_backend: ServeBackend) -> None:
+    server = serve_backend(spa_dir=default_spa_dir())
+    with httpx.Client(base_url=server.url) as http:
+        index = http.get("/")
+        assert index.status_code == 200 and "<html" in index.text
+        assert http.get("/profile").text == index.text  # a route of the SPA
+        assert http.get("/missing.js").status_code == 404  # a missing asset
+        assert http.get("/__init__.py").status_code == 404
+        assert http.get("/api/unknown").json()["error"] == "not_found"

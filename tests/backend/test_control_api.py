@@ -9,6 +9,7 @@ import pytest
 
 from harness.backend_client import BackendClient
 from harness.plugin import ServeBackend
+from mock_backend.config import default_spa_dir
 from tests.backend.wire import bearer, login, refresh
 
 
@@ -18,9 +19,11 @@ from tests.backend.wire import bearer, login, refresh
 ])
 def test_control_api_is_404_unless_enabled(serve_backend: ServeBackend, method: str,
                                            path: str) -> None:
-    server = serve_backend(test_control=False)
+    # With the SPA mounted too: its history fallback must not answer for these paths.
+    server = serve_backend(test_control=False, spa_dir=default_spa_dir())
     r = httpx.request(method, server.url + path, json={"advance": 1})
     assert r.status_code == 404, r.text
+    assert r.json()["error"] == "not_found"
 
 
 def test_gate_holds_refreshes_until_released_and_peak_is_reported(
