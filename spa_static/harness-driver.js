@@ -1,0 +1,29 @@
+// The driver contract: what a test harness uses to drive this app. Every call goes
+// through the app's own login path, HttpClient and interceptors; nothing here exposes
+// the token (the functions close over the services, which are not globals).
+
+import { apiUrl } from "./config.js";
+
+export function installHarnessDriver({ ready, auth, http }) {
+  window.authHarness = Object.freeze({
+    // Resolves once bootstrap (including the silent refresh) has finished.
+    ready,
+    async login(username, password) {
+      await ready;
+      await auth.login(username, password);
+    },
+    async logout() {
+      await ready;
+      await auth.logout();
+    },
+    // `path` is relative to the API base; status 0 and `error` when there was no answer.
+    async request(method, path, body) {
+      await ready;
+      const res = await http.request(method, apiUrl(path), { body });
+      return res.status === 0 ? { status: 0, body: res.body, error: res.error } : { status: res.status, body: res.body };
+    },
+    isAuthenticated() {
+      return auth.isAuthenticated;
+    },
+  });
+}
