@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ObserveMiddleware, backend=backend)
     app.add_middleware(ArrivalStamp, clock=backend.clock)
 
-    spa_dir = settings.spa_dir
-    if spa_dir is not None:
-        app.mount("/", SpaFiles(directory=spa_dir, html=True), name="spa")
+    if settings.spa_dir is not None:
+        # The router's fallback, not a mount at "/": it answers only when no route matched,
+        # so a wrong method on an API path stays a 405.
+        app.router.default = SpaFiles(directory=settings.spa_dir, html=True)
     return app

@@ -109,3 +109,4 @@ def test_spa_is_served_with_history_fallback_but_not_its_python_files(
         assert http.get("/missing.js").status_code == 404  # a missing asset
         assert http.get("/__init__.py").status_code == 404
         assert http.get("/api/unknown").json()["error"] == "not_found"
+        assert http.get("/api/refresh-token").status_code == 405
