@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_backend.faults import Fault
+
 if TYPE_CHECKING:
     from mock_backend.state import Backend
 
@@ -71,7 +73,7 @@ class ObserveMiddleware:
         finally:
             b.journal.finish(entry, status, b.clock.now())
 
-    async def _apply(self, fault, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[no-untyped-def]
+    async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.delay_ms:
             await asyncio.sleep(fault.delay_ms / 1000)
         if fault.gate:

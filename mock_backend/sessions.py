@@ -141,9 +141,9 @@ class RefreshSessions:
             family = tx.get_family(family_id)
         return family is not None and family.state == "live"
 
-    def snapshot(self, now: float) -> list[RefreshFamily]:
+    def snapshot(self) -> list[RefreshFamily]:
         with self.store.transaction() as tx:
             return tx.families()
 
     def live_count(self, now: float) -> int:
-        return len(list(iter_live(self.snapshot(now), now)))
+        return len(list(iter_live(self.snapshot(), now)))

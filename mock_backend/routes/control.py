@@ -106,7 +106,7 @@ async def clear_faults(backend: BackendDep) -> Response:
 def sessions(backend: BackendDep) -> dict[str, Any]:
     now = backend.clock.now()
     families = []
-    for f in backend.sessions.snapshot(now):
+    for f in backend.sessions.snapshot():
         user = user_by_id(f.user_id)
         state = f.state if f.state == "revoked" else ("expired" if now >= f.expires_at else "live")
         families.append({"id": f.id, "user": user.username if user else f.user_id,

@@ -58,6 +58,10 @@ class _SQLiteTransaction:
         self._c.execute("INSERT INTO tokens (digest, family_id, generation) VALUES (?,?,?)",
                         (t.digest, t.family_id, t.generation))
 
+    def delete_all(self) -> None:
+        self._c.execute("DELETE FROM tokens")
+        self._c.execute("DELETE FROM families")
+
     def families(self, user_id: str | None = None) -> list[RefreshFamily]:
         sql = f"SELECT {_FAMILY_COLUMNS} FROM families"
         rows = (self._c.execute(sql + " WHERE user_id = ? ORDER BY created_at", (user_id,))
@@ -116,8 +120,7 @@ class SQLiteStore:
 
     def reset(self) -> None:
         with self.transaction() as tx:
-            tx._c.execute("DELETE FROM tokens")
-            tx._c.execute("DELETE FROM families")
+            tx.delete_all()
 
     def close(self) -> None:
         self._drop_connection()
