@@ -23,6 +23,11 @@ class JournalEntry:
     refresh_family: str | None
     refresh_generation: int | None
     origin: str | None
+    # What the answer handed out, so a test knows the exact values to look for (S4):
+    # the access token of a login or refresh body, the refresh cookie's new value.
+    issued_access_jti: str | None = None
+    issued_access_token: str | None = None
+    issued_refresh_token: str | None = None
 
 
 class Journal:
@@ -48,9 +53,12 @@ class Journal:
             self._peak[entry.path] = max(self._peak[entry.path], self._in_flight[entry.path])
             return entry
 
-    def finish(self, entry: JournalEntry, status: int, end: float) -> None:
+    def finish(self, entry: JournalEntry, status: int, end: float,
+               issued: dict[str, str | None] | None = None) -> None:
         with self._lock:
             entry.status, entry.end = status, end
+            for name, value in (issued or {}).items():
+                setattr(entry, f"issued_{name}", value)
             self._in_flight[entry.path] -= 1
 
     def query(self, path: str | None = None, method: str | None = None) -> dict[str, Any]:

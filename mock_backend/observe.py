@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_backend.faults import Fault
+from mock_backend.security import TokenSigner
 
 if TYPE_CHECKING:
     from mock_backend.state import Backend
 
 CONTROL_PREFIX = "/__harness"
+# Answers whose access token the journal records (the refresh cookie is recorded from any).
+TOKEN_PATHS = frozenset({"/api/login", "/api/refresh-token"})
+MAX_RECORDED_BODY = 64 * 1024
 
 
 class DroppedConnection(Exception):
@@ -54,11 +58,13 @@ class ObserveMiddleware:
             "origin": headers.get("origin"),
         })
         status = 0
+        issued = IssuedTokens(b.settings.cookie_name, record_body=scope["path"] in TOKEN_PATHS)
 
         async def send_recording(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            issued.observe(message)
             await send(message)
 
         try:
@@ -71,17 +77,17 @@ class ObserveMiddleware:
             status = 0
             raise
         finally:
-            b.journal.finish(entry, status, b.clock.now())
+            b.journal.finish(entry, status, b.clock.now(), issued.result(status, b.signer))
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.delay_ms:
             await asyncio.sleep(fault.delay_ms / 1000)
         if fault.gate:
-            fault.held += 1
-            try:
-                await fault.released.wait()
-            finally:
-                fault.held -= 1
+            receive, client_gone = await self._hold(fault, receive)
+            if client_gone:
+                # The request stalled on its way in and the client gave up (a timeout or an
+                # abort): it never reaches the app, so nothing rotates behind its back.
+                raise DroppedConnection(f"fault {fault.id}: client left while held")
         if fault.drop:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"),
@@ -97,6 +103,34 @@ class ObserveMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _hold(fault: Fault, receive: Receive) -> tuple[Receive, bool]:
+        """Hold until released; the body is read first so a disconnect can be seen."""
+        body: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return receive, True
+            body.append(message)
+            more = message.get("more_body", False)
+        fault.held += 1
+        released = asyncio.ensure_future(fault.released.wait())
+        disconnect = asyncio.ensure_future(receive())
+        try:
+            await asyncio.wait({released, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            fault.held -= 1
+            for task in (released, disconnect):
+                task.cancel()
+        if disconnect.done() and not disconnect.cancelled():
+            return receive, True
+
+        async def replay() -> Message:
+            return body.pop(0) if body else await receive()
+
+        return replay, False
 
     def _jti_of(self, authorization: str | None) -> str | None:
         if not authorization or not authorization.startswith("Bearer "):
@@ -118,3 +152,43 @@ class ObserveMiddleware:
         except Exception:  # an unavailable store must not break journaling
             return None, None
         return found if found else (None, None)
+
+
+class IssuedTokens:
+    """Picks the tokens an answer hands out: the refresh cookie and a body's accessToken."""
+
+    def __init__(self, cookie_name: str, record_body: bool) -> None:
+        self.cookie_name = cookie_name
+        self.record_body = record_body
+        self.refresh_token: str | None = None
+        self.body = bytearray()
+
+    def observe(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            for name, value in message.get("headers", []):
+                if name.lower() == b"set-cookie":
+                    self._read_cookie(value.decode("latin-1"))
+        elif message["type"] == "http.response.body" and self.record_body:
+            if len(self.body) < MAX_RECORDED_BODY:
+                self.body += message.get("body", b"")
+
+    def _read_cookie(self, header: str) -> None:
+        try:
+            jar = SimpleCookie(header)
+        except CookieError:
+            return
+        morsel = jar.get(self.cookie_name)
+        if morsel is not None and morsel.value:
+            self.refresh_token = morsel.value
+
+    def result(self, status: int, signer: TokenSigner) -> dict[str, str | None]:
+        access = None
+        if self.record_body and status == 200 and self.body:
+            try:
+                value = json.loads(self.body).get("accessToken")
+            except (ValueError, AttributeError):
+                value = None
+            access = value if isinstance(value, str) else None
+        return {"access_token": access,
+                "access_jti": signer.unverified_jti(access) if access else None,
+                "refresh_token": self.refresh_token}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import httpx
@@ -65,6 +66,40 @@ def test_journal_records_tokens_family_and_origin(http: httpx.Client,
     assert refresh_entry["origin"] == str(http.base_url).rstrip("/")
     assert [e["seq"] for e in backend.journal()] == [1, 2, 3]
     assert len(backend.journal(path="/api/login", method="POST")) == 1
+
+
+def test_journal_records_the_tokens_each_answer_issued(http: httpx.Client,
+                                                      backend: BackendClient) -> None:
+    # The exact values let a browser check look for them in storage (S4) by value.
+    session = login(http)
+    renewed = refresh(http, session.refresh)
+    http.get("/api/current-user", headers=bearer(session.access))
+    login_entry, refresh_entry, user_entry = backend.journal()
+    assert login_entry["issued_access_token"] == session.access
+    assert login_entry["issued_refresh_token"] == session.refresh
+    assert user_entry["access_jti"] == login_entry["issued_access_jti"] is not None
+    assert refresh_entry["issued_access_token"] == renewed.json()["accessToken"]
+    assert refresh_entry["issued_refresh_token"] not in (None, session.refresh)
+    assert user_entry["issued_access_token"] is user_entry["issued_refresh_token"] is None
+
+
+def test_held_request_whose_client_left_never_reaches_the_app(
+        http: httpx.Client, backend: BackendClient) -> None:
+    session = login(http)
+    gate = backend.fault("/api/refresh-token", times=1, gate=True)
+    # The client gives up while the refresh is held (as a browser's timeout would).
+    url = httpx.URL(str(http.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as raw:
+        raw.sendall(b"POST /api/refresh-token HTTP/1.1\r\nHost: " + url.netloc +
+                    b"\r\nX-Requested-With: x\r\nContent-Length: 0\r\nCookie: refresh_token="
+                    + session.refresh.encode() + b"\r\n\r\n")
+        backend.wait_for(lambda: backend.faults()[0]["held"] == 1, what="the refresh held")
+    backend.wait_for(lambda: backend.faults()[0]["held"] == 0, what="the held client to leave")
+    gate.release()
+    # Nothing rotated: the cookie the client still holds is the live one.
+    assert [e["status"] for e in backend.journal("/api/refresh-token")] == [0]
+    assert refresh(http, session.refresh).status_code == 200
+    assert [f["state"] for f in backend.sessions()] == ["live"]
 
 
 def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,
