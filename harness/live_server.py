@@ -8,7 +8,7 @@ import time
 from types import TracebackType
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from mock_backend.observe import install_log_filter
 
@@ -26,7 +26,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class LiveServer:
     """`with LiveServer(app) as server:` serves `app` at `server.url` until the block ends."""
 
-    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
                  url_host: str = "localhost", start_timeout: float = 15.0,
                  stop_timeout: float = 5.0) -> None:
         self.app = app

@@ -1,4 +1,4 @@
-"""The pytest plugin: live backend and its test-control client as fixtures.
+"""The pytest plugin: live backend, its test-control client, the SPA driver as fixtures.
 
 Registered through the `pytest11` entry point. Options live in one group; fixtures that
 read them are small, so a conftest can override any of them.
@@ -6,14 +6,23 @@ read them are small, so a conftest can override any of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
+from playwright.sync_api import BrowserContext, Page
+from starlette.types import ASGIApp
 
+from harness import artifacts
 from harness.backend_client import BackendClient
+from harness.driver import SpaDriver
 from harness.live_server import LiveServer
+from harness.outsider import Outsider
+from harness.page_watch import PageWatch
+from harness.third_party import ThirdParty
 from mock_backend import Settings, create_app
 from mock_backend.config import default_spa_dir
 
@@ -28,6 +37,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="signing algorithm of the harness's backend (default HS256)")
     group.addoption("--backend-store", default="memory", metavar="memory|sqlite:PATH",
                     help="refresh-family store of the harness's backend (default memory)")
+    group.addoption("--spa-dir", metavar="PATH", default=None,
+                    help="serve this built SPA folder (history fallback) instead of the "
+                         "bundled reference SPA")
+
+
+# Failure artifacts are on unless asked otherwise: a failed check keeps its trace and
+# screenshot (pytest-playwright's options, same names) next to the journal timeline.
+_ARTIFACT_DEFAULTS = {"tracing": ("--tracing", "retain-on-failure"),
+                      "screenshot": ("--screenshot", "only-on-failure")}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,30 +55,128 @@ def pytest_configure(config: pytest.Config) -> None:
     # over pytest-playwright's of the same name.
     if not config.pluginmanager.has_plugin("jwt_refresh_harness.browsers"):
         config.pluginmanager.register(browser_fixtures, "jwt_refresh_harness.browsers")
+    given = " ".join(str(a) for a in config.invocation_params.args)
+    for dest, (flag, value) in _ARTIFACT_DEFAULTS.items():
+        if getattr(config.option, dest, None) == "off" and flag not in given:
+            setattr(config.option, dest, value)
+    config.addinivalue_line("markers", "conformance(check_id): the CONFORMANCE.md check a "
+                                       "test implements")
+
+
+def _spa_dir(config: pytest.Config) -> Path:
+    given = config.getoption("spa_dir")
+    if given is None:
+        return default_spa_dir()
+    path = Path(given).expanduser().resolve()
+    if not (path / "index.html").is_file():
+        raise pytest.UsageError(f"--spa-dir {given}: no index.html in {path}")
+    return path
 
 
 @pytest.fixture(scope="session")
 def backend_settings(pytestconfig: pytest.Config) -> Settings:
     """Settings of the harness's backend; override in a conftest to change them."""
-    return Settings(test_control=True, secret=TEST_SECRET, spa_dir=default_spa_dir(),
+    return Settings(test_control=True, secret=TEST_SECRET, spa_dir=_spa_dir(pytestconfig),
                     alg=pytestconfig.getoption("backend_alg"),
                     store=pytestconfig.getoption("backend_store"))
 
 
 @pytest.fixture(scope="session")
-def live_backend(backend_settings: Settings) -> Iterator[LiveServer]:
+def backend_app(backend_settings: Settings) -> ASGIApp:
+    """The ASGI app the harness serves as its backend."""
+    return create_app(backend_settings)
+
+
+@pytest.fixture(scope="session")
+def live_backend(backend_app: ASGIApp) -> Iterator[LiveServer]:
     """One backend per session (and per xdist worker), served on a free loopback port."""
-    with LiveServer(create_app(backend_settings)) as server:
+    with LiveServer(backend_app) as server:
         yield server
 
 
 @pytest.fixture
-def backend(live_backend: LiveServer) -> Iterator[BackendClient]:
+def backend(live_backend: LiveServer, request: pytest.FixtureRequest,
+            output_path: str) -> Iterator[BackendClient]:
     """Client of the backend's test-control API; the backend is reset before each test."""
     client = BackendClient(live_backend.url)
     client.reset()
     yield client
+    if artifacts.failed(request.node):
+        artifacts.write_timeline(output_path, client)
     client.close()
+
+
+@pytest.fixture(scope="session")
+def spa_url(live_backend: LiveServer) -> str:
+    """Where the SPA under test is served (same origin as the API by default)."""
+    return live_backend.url
+
+
+@pytest.fixture(scope="session")
+def api_base_url(live_backend: LiveServer) -> str:
+    """The API base the SPA is pointed at through `window.authHarnessConfig`."""
+    return live_backend.url
+
+
+@pytest.fixture(scope="session")
+def harness_config(api_base_url: str) -> dict[str, Any]:
+    """`window.authHarnessConfig`, injected before any app script runs."""
+    return {"apiBaseUrl": api_base_url}
+
+
+@pytest.fixture(scope="session")
+def spa_routes() -> list[str]:
+    """The app's routes, each visited by the checks that say "on every route" (S3)."""
+    return ["/", "/profile", "/admin", "/login"]
+
+
+@pytest.fixture
+def outsider(api_base_url: str, spa_url: str, backend_settings: Settings) -> Iterator[Outsider]:
+    """An HTTP client outside the browser that replays refresh cookies (a thief, T2)."""
+    client = Outsider(api_base_url, backend_settings.cookie_name, spa_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def page_watch(context: BrowserContext) -> PageWatch:
+    """Page errors, requests in flight, console and URLs of every tab of the context."""
+    return PageWatch(context)
+
+
+@pytest.fixture
+def spa(backend: BackendClient, context: BrowserContext, page_watch: PageWatch, page: Page,
+        spa_url: str, harness_config: dict[str, Any], request: pytest.FixtureRequest,
+        output_path: str) -> Iterator[SpaDriver]:
+    """The SPA under test, driven through `window.authHarness`; not opened yet.
+
+    Every check also holds to H1 (no page errors) and H2 (no request left in flight):
+    they are verified when the check ends.
+    """
+    context.add_init_script(f"window.authHarnessConfig = {json.dumps(harness_config)};")
+    yield SpaDriver(page, spa_url)
+    if artifacts.failed(request.node):
+        return
+    problems = artifacts.hygiene_problems(page_watch, page)
+    if problems:
+        artifacts.write_timeline(output_path, backend)
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def _third_party_server() -> Iterator[tuple[ThirdParty, LiveServer]]:
+    party = ThirdParty()
+    with LiveServer(party.app) as server:
+        party.url = server.url
+        yield party, server
+
+
+@pytest.fixture
+def third_party(_third_party_server: tuple[ThirdParty, LiveServer]) -> ThirdParty:
+    """A server on another origin (A2) that records the requests reaching it."""
+    party, server = _third_party_server
+    party.clear()
+    return party
 
 
 class ServeBackend(Protocol):

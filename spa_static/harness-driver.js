@@ -3,6 +3,7 @@
 // the token (the functions close over the services, which are not globals).
 
 import { apiUrl } from "./config.js";
+import { SKIP_AUTH_HEADER } from "./auth-interceptor.js";
 
 export function installHarnessDriver({ ready, auth, http }) {
   window.authHarness = Object.freeze({
@@ -16,10 +17,14 @@ export function installHarnessDriver({ ready, auth, http }) {
       await ready;
       await auth.logout();
     },
-    // `path` is relative to the API base; status 0 and `error` when there was no answer.
-    async request(method, path, body) {
+    // `path` is relative to the API base, or an absolute URL (another origin never gets
+    // the token). `{skipAuth: true}` sends it without authentication. Status 0 and
+    // `error` when there was no answer.
+    async request(method, path, body, { skipAuth = false } = {}) {
       await ready;
-      const res = await http.request(method, apiUrl(path), { body });
+      const url = /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : apiUrl(path);
+      const headers = skipAuth ? { [SKIP_AUTH_HEADER]: "1" } : {};
+      const res = await http.request(method, url, { body, headers });
       return res.status === 0 ? { status: 0, body: res.body, error: res.error } : { status: res.status, body: res.body };
     },
     isAuthenticated() {

@@ -1,0 +1,41 @@
+"""What a failed check leaves behind, next to pytest-playwright's trace and screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from harness import timeline
+from harness.backend_client import BackendClient
+from harness.page_watch import PageWatch
+
+TIMELINE_FILE = "journal-timeline.txt"
+
+
+def failed(item: pytest.Item) -> bool:
+    """Whether the test body failed (pytest-playwright keeps each phase's report)."""
+    report = getattr(item, "rep_call", None)
+    return bool(report is not None and report.failed)
+
+
+def write_timeline(output_path: str, backend: BackendClient) -> Path | None:
+    """The backend journal as a timeline; best effort, a dead backend must not mask the failure."""
+    try:
+        text = timeline.render(backend.journal())
+    except Exception as exc:  # noqa: BLE001 - the failure being reported matters more
+        text = f"(journal unavailable: {exc})\n"
+    folder = Path(output_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / TIMELINE_FILE
+    path.write_text(text)
+    return path
+
+
+def hygiene_problems(watch: PageWatch, page: Page) -> list[str]:
+    """H1 and H2, checked when a check ends."""
+    problems = [f"H1 uncaught page error or unhandled rejection: {e}" for e in watch.page_errors]
+    problems += [f"H2 request still in flight when the check ended: {r}"
+                 for r in watch.wait_settled(page)]
+    return problems

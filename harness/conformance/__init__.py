@@ -1,0 +1,5 @@
+"""The conformance checks of CONFORMANCE.md, runnable against any SPA with the driver contract.
+
+They use only `window.authHarness`, a few `data-testid` hooks (`login-form`, `nav-profile`,
+`job-item`), the browser and the backend's test-control API.
+"""

@@ -1,0 +1,152 @@
+"""The SPA driver: `window.authHarness` of DESIGN.md, called from Python.
+
+Every call goes through the app's own login path, HTTP client and interceptors. Nothing
+here knows how the app is built; a team's app that exposes the same object is driven the
+same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import JSHandle, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+# How long a driver call may take before the check reports a hanging promise (F2: "no
+# promise hangs"). Wall time, but only ever reached when the app is broken.
+SETTLE_TIMEOUT_MS = 15_000
+
+# Starts the requests at once and keeps their promise in a wrapper object, so that
+# `evaluate_handle` returns at once instead of awaiting it.
+_START = """([requests]) => {
+  const api = window.authHarness;
+  const call = ([method, path, body, options]) =>
+    options ? api.request(method, path, body, options) : api.request(method, path, body);
+  const settled = (r) => ({ status: r?.status ?? null, body: r?.body ?? null,
+                            error: r?.error ?? null });
+  const rejected = (e) => ({ status: null, body: null, error: `rejected: ${e?.message ?? e}` });
+  const state = { done: false, results: null };
+  state.promise = Promise.all(requests.map((r) =>
+      Promise.resolve().then(() => call(r)).then(settled, rejected)))
+    .then((results) => { state.results = results; state.done = true; });
+  return state;
+}"""
+
+
+# Runs one driver call and records how it settled, without awaiting it in `evaluate`.
+_SETTLING = """(arg) => {
+  const s = { done: false, error: null };
+  Promise.resolve().then(() => %s).then(() => { s.done = true; },
+    (e) => { s.error = String(e?.message ?? e); s.done = true; });
+  return s;
+}"""
+
+
+class DriverError(AssertionError):
+    """The app broke the driver contract (missing object, a call that hangs or throws)."""
+
+
+@dataclass(frozen=True)
+class Response:
+    """What `authHarness.request` resolved with; `error` is set when status is 0."""
+
+    status: int | None
+    body: Any
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request for `SpaDriver.start`: `path` relative to the API base or an absolute URL."""
+
+    method: str
+    path: str
+    body: Any = None
+    skip_auth: bool = False
+
+    def as_js(self) -> list[Any]:
+        return [self.method, self.path, self.body, {"skipAuth": True} if self.skip_auth else None]
+
+
+class Pending:
+    """Requests started in the page and not awaited yet (bursts, requests held by a gate)."""
+
+    def __init__(self, page: Page, handle: JSHandle, size: int) -> None:
+        self._page = page
+        self._handle = handle
+        self.size = size
+
+    def done(self) -> bool:
+        return bool(self._handle.evaluate("s => s.done"))
+
+    def results(self, timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
+        """Wait until every request settled; a request that never does fails the check."""
+        try:
+            self._page.wait_for_function("s => s.done", arg=self._handle, timeout=timeout_ms,
+                                         polling=50)
+        except PlaywrightTimeoutError:
+            raise DriverError(f"{self.size} request(s) through authHarness.request did not "
+                              f"settle within {timeout_ms / 1000:.0f} s") from None
+        results: list[dict[str, Any]] = self._handle.evaluate("s => s.results")
+        return [Response(r["status"], r["body"], r["error"]) for r in results]
+
+
+class SpaDriver:
+    def __init__(self, page: Page, spa_url: str) -> None:
+        self.page = page
+        self.spa_url = spa_url.rstrip("/")
+
+    def open(self, path: str = "/") -> None:
+        """Navigate to `path` of the SPA and wait for its bootstrap (silent refresh included)."""
+        self.page.goto(self.spa_url + path)
+        self.ready()
+
+    def ready(self) -> None:
+        self._await("window.authHarness.ready", "ready")
+
+    def login(self, username: str = "alice", password: str | None = None) -> None:
+        self._await("window.authHarness.login(arg[0], arg[1])", "login",
+                    [username, password if password is not None else f"{username}-pass"])
+
+    def logout(self) -> None:
+        self._await("window.authHarness.logout()", "logout")
+
+    def is_authenticated(self) -> bool:
+        return bool(self.page.evaluate("() => window.authHarness.isAuthenticated()"))
+
+    def request(self, method: str, path: str, body: Any = None, *,
+                skip_auth: bool = False) -> Response:
+        [response] = self.start([Call(method, path, body, skip_auth)]).results()
+        return response
+
+    def start(self, calls: list[Call]) -> Pending:
+        """Start all `calls` at once in the page; collect them later with `.results()`."""
+        self._require_contract()
+        handle = self.page.evaluate_handle(_START, [[c.as_js() for c in calls]])
+        return Pending(self.page, handle, len(calls))
+
+    def burst(self, n: int, path: str = "/api/job-list") -> Pending:
+        """N concurrent GETs, each with its own `?n=` so the journal tells them apart."""
+        sep = "&" if "?" in path else "?"
+        return self.start([Call("GET", f"{path}{sep}n={i}") for i in range(n)])
+
+    def _require_contract(self) -> None:
+        if not self.page.evaluate("() => typeof window.authHarness === 'object' && "
+                                  "window.authHarness !== null"):
+            raise DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
+                              "not expose the driver contract (see docs/contract.md)")
+
+    def _await(self, script: str, what: str, arg: Any = None) -> None:
+        self._require_contract()
+        handle = self.page.evaluate_handle(_SETTLING % script, arg)
+        try:
+            self.page.wait_for_function("s => s.done", arg=handle, timeout=SETTLE_TIMEOUT_MS,
+                                        polling=50)
+        except PlaywrightTimeoutError:
+            raise DriverError(f"authHarness.{what}() did not settle within "
+                              f"{SETTLE_TIMEOUT_MS / 1000:.0f} s") from None
+        error = handle.evaluate("s => s.error")
+        if error is not None:
+            raise DriverError(f"authHarness.{what}() rejected: {json.dumps(error)}")

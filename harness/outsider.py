@@ -1,0 +1,33 @@
+"""A client outside the browser: replays a refresh cookie the way a thief would (T2, F1).
+
+It sends what the backend's CSRF defence asks for (an allowed Origin and the custom
+header), so what it proves is about the token, not about the request's shape.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+CSRF_HEADER = {"X-Requested-With": "XMLHttpRequest"}
+
+
+class Outsider:
+    def __init__(self, api_base_url: str, cookie_name: str, origin: str) -> None:
+        self._http = httpx.Client(base_url=api_base_url.rstrip("/"), timeout=10)
+        self._cookie_name = cookie_name
+        self._origin = origin
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _post(self, path: str, cookie: str) -> httpx.Response:
+        return self._http.post(path, headers={**CSRF_HEADER, "Origin": self._origin,
+                                              "Cookie": f"{self._cookie_name}={cookie}"})
+
+    def refresh(self, cookie: str) -> httpx.Response:
+        """Rotate the family with a stolen cookie value."""
+        return self._post("/api/refresh-token", cookie)
+
+    def logout(self, cookie: str) -> httpx.Response:
+        """Revoke the family the cookie belongs to."""
+        return self._post("/api/logout", cookie)

@@ -1,0 +1,85 @@
+"""What the browser saw during a check: page errors, requests in flight, console, URLs.
+
+Attached to a browser context before its first page opens, so it covers every tab. It
+is the evidence for the hygiene checks (H1, H2) and for the leak checks that look at
+the console and the URLs (S5) or at headers as the browser sent them (A2, A3, R5).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Frame, Page, Request
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request as the browser put it on the wire (headers in lower case)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+
+
+@dataclass
+class PageWatch:
+    context: BrowserContext
+    page_errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    _in_flight: dict[int, Request] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.context.on("page", self._watch_page)
+        self.context.on("request", self._on_request)
+        self.context.on("requestfinished", self._on_settled)
+        self.context.on("requestfailed", self._on_settled)
+        for page in self.context.pages:
+            self._watch_page(page)
+
+    def _watch_page(self, page: Page) -> None:
+        # Unhandled promise rejections reach `pageerror` too, in Chromium and Firefox.
+        page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("console", self._on_console)
+        page.on("framenavigated", self._on_navigated)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        self.console.append(message.text)
+
+    def _on_navigated(self, frame: Frame) -> None:
+        self.urls.append(frame.url)
+
+    def _on_request(self, request: Request) -> None:
+        if request.url.startswith(("data:", "blob:")):
+            return
+        self._in_flight[id(request)] = request
+        self.requests.append(request)
+
+    def _on_settled(self, request: Request) -> None:
+        self._in_flight.pop(id(request), None)
+
+    def in_flight(self) -> list[str]:
+        return [f"{r.method} {r.url}" for r in self._in_flight.values()]
+
+    def wait_settled(self, page: Page, timeout: float = 5.0) -> list[str]:
+        """Let the browser deliver the events of requests that just ended; what is left."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline and not page.is_closed():
+            page.evaluate("0")  # a round trip lets Playwright dispatch pending events
+        return self.in_flight()
+
+    def sent_to(self, url_part: str) -> list[SentRequest]:
+        """Requests whose URL contains `url_part`, with headers as they went out."""
+        return [_as_sent(r) for r in self.requests if url_part in r.url]
+
+
+def _as_sent(request: Request) -> SentRequest:
+    try:
+        headers = request.all_headers()  # the raw headers, Cookie and Authorization included
+    except Error:  # the page went away before they could be read
+        headers = request.headers
+    return SentRequest(request.method, request.url, {k.lower(): v for k, v in headers.items()},
+                       request.post_data)

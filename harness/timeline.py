@@ -1,0 +1,30 @@
+"""The backend journal drawn as a readable timeline, written next to a failed check's trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _short(value: str | None, keep: int = 8) -> str:
+    return "-" if not value else value[:keep]
+
+
+def render(entries: list[dict[str, Any]]) -> str:
+    """One line per request: start offset, duration, method, path, status, tokens carried."""
+    if not entries:
+        return "(the backend journal is empty: no request reached the backend)\n"
+    t0 = min(e["start"] for e in entries)
+    lines = [f"{'start':>9} {'took':>8}  {'method':<7} {'path':<32} {'status':<6} "
+             f"{'access jti':<10} {'refresh':<14} issued"]
+    for e in entries:
+        took = "pending" if e["end"] is None else f"{(e['end'] - e['start']) * 1000:.0f}ms"
+        status = {None: "...", 0: "drop"}.get(e["status"], str(e["status"]))
+        path = e["path"] + (f"?{e['query']}" if e.get("query") else "")
+        refresh = "-" if e.get("refresh_family") is None else (
+            f"{_short(e['refresh_family'], 6)}#{e['refresh_generation']}")
+        issued = ", ".join(name for name, key in (("access", "issued_access_jti"),
+                                                  ("refresh cookie", "issued_refresh_token"))
+                           if e.get(key)) or "-"
+        lines.append(f"{e['start'] - t0:>+8.3f}s {took:>8}  {e['method']:<7} {path:<32} "
+                     f"{status:<6} {_short(e.get('access_jti')):<10} {refresh:<14} {issued}")
+    return "\n".join(lines) + "\n"
