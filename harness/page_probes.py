@@ -10,8 +10,9 @@ _STORAGE_DUMP = """async () => {
   const out = { localStorage: "", sessionStorage: "", indexedDB: "", cacheStorage: "",
                 documentCookie: document.cookie };
   const dumpStorage = (s) => JSON.stringify(Object.entries({ ...s }));
-  try { out.localStorage = dumpStorage(window.localStorage); } catch (e) { out.localStorage = `(${e})`; }
-  try { out.sessionStorage = dumpStorage(window.sessionStorage); } catch (e) { out.sessionStorage = `(${e})`; }
+  for (const kind of ["localStorage", "sessionStorage"]) {
+    try { out[kind] = dumpStorage(window[kind]); } catch (e) { out[kind] = `(${e})`; }
+  }
   const records = [];
   try {
     for (const info of await indexedDB.databases()) {
@@ -22,8 +23,11 @@ _STORAGE_DUMP = """async () => {
       });
       for (const name of db.objectStoreNames) {
         const store = db.transaction(name, "readonly").objectStore(name);
-        const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map(
-          (q) => new Promise((ok, fail) => { q.onsuccess = () => ok(q.result); q.onerror = () => fail(q.error); })));
+        const answer = (q) => new Promise((ok, fail) => {
+          q.onsuccess = () => ok(q.result); q.onerror = () => fail(q.error);
+        });
+        const keys = await answer(store.getAllKeys());
+        const values = await answer(store.getAll());
         records.push(JSON.stringify([info.name, name, keys, values]));
       }
       db.close();
@@ -36,7 +40,8 @@ _STORAGE_DUMP = """async () => {
       const cache = await caches.open(name);
       for (const req of await cache.keys()) {
         const res = await cache.match(req);
-        cached.push(`${name} ${req.url} ${JSON.stringify([...req.headers])} ${res ? await res.text() : ""}`);
+        const body = res ? await res.text() : "";
+        cached.push(`${name} ${req.url} ${JSON.stringify([...req.headers])} ${body}`);
       }
     }
   } catch (e) { cached.push(`(${e})`); }

@@ -168,9 +168,9 @@ class IssuedTokens:
             for name, value in message.get("headers", []):
                 if name.lower() == b"set-cookie":
                     self._read_cookie(value.decode("latin-1"))
-        elif message["type"] == "http.response.body" and self.record_body:
-            if len(self.body) < MAX_RECORDED_BODY:
-                self.body += message.get("body", b"")
+        elif (message["type"] == "http.response.body" and self.record_body
+              and len(self.body) < MAX_RECORDED_BODY):
+            self.body += message.get("body", b"")
 
     def _read_cookie(self, header: str) -> None:
         try:

@@ -31,7 +31,7 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
     old = evidence.issued(backend).access_jtis[-1]
     evidence.expire_access_token(backend)
     res = spa.request("GET", "/api/job-list?r1=driver")
-    assert res.status == 200 and len(res.body["jobs"]) == 3, res
+    assert res.status == 200 and len(res.body["jobs"]) == 3, f"R1: the request ended with {res}"
     new = _assert_one_refresh(backend, "R1")
     attempts = evidence.attempts_by_query(backend, "/api/job-list")["r1=driver"]
     assert attempts == [Attempt(401, old), Attempt(200, new)], f"R1: attempts {attempts}"

@@ -1,0 +1,14 @@
+"""The harness's `backend_app`, wrapped in the mistake `--broken-backend` names."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.types import ASGIApp
+
+from mock_backend import Settings, create_app
+from tests.broken.backend_variants import BACKENDS
+
+
+@pytest.fixture(scope="session")
+def backend_app(backend_settings: Settings, pytestconfig: pytest.Config) -> ASGIApp:
+    return BACKENDS[pytestconfig.getoption("broken_backend")](create_app(backend_settings))

@@ -1,0 +1,117 @@
+"""Deliberately broken copies of the reference SPA, each with one well-known mistake.
+
+A variant is the reference SPA with a few exact text substitutions; each substitution
+must match exactly once, so a variant cannot silently stop being broken when the
+reference SPA changes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from mock_backend.config import default_spa_dir
+
+Patch = tuple[str, str, str]  # file, text in the reference SPA, text in the variant
+
+SINGLE_FLIGHT = "    if (this.#refreshing) {\n      this.#sharers += 1;"
+CROSS_TAB_REUSE = ('        if (await this.#tokenFromAnotherTab(turn, failedToken)) '
+                   'return { ok: true, source: "another tab" };\n')
+SET_TOKEN = ("  #setToken(accessToken, expiresIn, generation) {\n"
+             "    this.#accessToken = accessToken;\n")
+RETRY = "    return next(withBearer(req, renewed));"
+
+VARIANTS: dict[str, list[Patch]] = {
+    # Every 401 starts its own refresh (no shared in-flight refresh, no re-use of a token
+    # another refresh obtained).
+    "refresh-per-401": [
+        ("auth-service.js", SINGLE_FLIGHT, SINGLE_FLIGHT.replace("this.#refreshing", "false")),
+        ("auth-service.js", CROSS_TAB_REUSE, ""),
+    ],
+    # Refreshes, then hands the 401 back instead of retrying.
+    "no-retry": [("auth-interceptor.js", RETRY, "    return unauthorized;")],
+    # The token is kept in localStorage "so it survives a reload".
+    "token-in-localstorage": [
+        ("auth-service.js", SET_TOKEN,
+         SET_TOKEN + '    localStorage.setItem("access_token", accessToken);\n'),
+    ],
+    # The token is put on a global for debugging.
+    "token-in-global": [
+        ("auth-service.js", SET_TOKEN,
+         SET_TOKEN + "    window.currentSession = { accessToken };\n"),
+    ],
+    # After a refresh the whole interceptor runs again: a 401 that persists loops.
+    "retry-forever": [("auth-interceptor.js", RETRY, "    return this.intercept(req, next);")],
+    # The retry is rebuilt without the body.
+    "drops-body-on-retry": [
+        ("auth-interceptor.js", RETRY,
+         "    return next(withBearer(req.clone({ body: undefined }), renewed));"),
+    ],
+    # The token goes to whatever origin the request is for.
+    "bearer-to-every-origin": [
+        ("auth-interceptor.js", "    if (url.origin !== this.#apiOrigin) return next(req);\n", ""),
+    ],
+    # The skip-auth marker is honoured but not removed: it reaches the server.
+    "skip-marker-sent": [
+        ("auth-interceptor.js",
+         "return next(req.clone({ deleteHeaders: [SKIP_AUTH_HEADER] }));", "return next(req);"),
+    ],
+    # A scheme the API does not speak (RFC 6750 says Bearer).
+    "wrong-auth-scheme": [("auth-interceptor.js", "Authorization: `Bearer ${token}`",
+                           "Authorization: `Token ${token}`")],
+    # A 403 is treated like a 401.
+    "refresh-on-403": [
+        ("auth-interceptor.js", "if (res.status !== 401 || sent.token === null) return res;",
+         "if ((res.status !== 401 && res.status !== 403) || sent.token === null) return res;"),
+    ],
+    # A late 401 for an old token starts another refresh instead of using the new token.
+    "refresh-again-for-stale-401": [
+        ("auth-interceptor.js", "    if (current !== sent.token) {", "    if (false) {"),
+    ],
+    # A refused refresh leaves the session as it was.
+    "keeps-session-on-refused-refresh": [
+        ("auth-service.js", "  #refreshRejected(hadSession) {\n",
+         "  #refreshRejected(hadSession) {\n    return;\n"),
+    ],
+    # Any failed refresh (5xx, network error) logs the user out.
+    "logout-on-failed-refresh": [
+        ("auth-service.js", "const rejected = res.status === 401 || res.status === 403;",
+         "const rejected = res.status !== 200;"),
+    ],
+    # A refresh that never answers is waited for forever.
+    "no-refresh-timeout": [
+        ("auth-service.js",
+         "const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : null;",
+         "const timer = null;"),
+    ],
+    # Gives up on a refresh after two seconds.
+    "impatient-refresh": [
+        ("config.js", "nonNegative(injected.refreshTimeoutSeconds, 10)",
+         "nonNegative(injected.refreshTimeoutSeconds, 2)"),
+    ],
+    # A promise nobody handles.
+    "unhandled-rejection": [
+        ("auth-service.js", "    const round = ++this.#rounds;\n",
+         "    const round = ++this.#rounds;\n"
+         '    Promise.reject(new Error("refresh bookkeeping"));\n'),
+    ],
+    # Logout resolves before its request is answered.
+    "logout-not-awaited": [
+        ("auth-service.js", 'await this.#http.post(apiUrl("/api/logout")',
+         'this.#http.post(apiUrl("/api/logout")'),
+    ],
+}
+
+
+def build(name: str, parent: Path) -> Path:
+    """Write variant `name` into a new folder under `parent` and return the folder."""
+    target = parent / f"spa-{name}"
+    shutil.copytree(default_spa_dir(), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for file, old, new in VARIANTS[name]:
+        path = target / file
+        text = path.read_text()
+        count = text.count(old)
+        if count != 1:
+            raise AssertionError(f"variant {name}: {old!r} occurs {count} times in {file}")
+        path.write_text(text.replace(old, new))
+    return target

@@ -1,0 +1,81 @@
+"""Every conformance check can fail: each one, run against an app or backend with one
+well-known mistake, fails with its own message.
+
+Each case runs the check in a separate pytest process (through `pytester`), against a
+broken copy of the reference SPA (`tests/broken/spa_variants.py`) or a broken backend
+(`tests/broken/backend_variants.py`), in Chromium and Firefox.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.broken import spa_variants
+
+REPO = Path(__file__).resolve().parents[2]
+
+# check, -k selection, SPA variant, backend variant, what the failure must say
+CASES = [
+    ("S1", "test_S1_", None, "refresh-token-in-body", "S1: login JSON carries the refresh token"),
+    ("S2", "test_S2_", None, "readable-cookie", "S2: refresh cookie attributes"),
+    ("S3", "test_S3_", None, "readable-cookie",
+     "S3: document.cookie shows the refresh token"),
+    ("S4", "test_S4_", "token-in-localstorage", None, "S4: token value in storage"),
+    ("S5", "test_S5_", "token-in-global", None, "S5: access token reachable from window"),
+    ("A1", "test_A1_", "wrong-auth-scheme", None, "A1: an authenticated request"),
+    ("A2", "test_A2_", "bearer-to-every-origin", None, "A2: Authorization sent to another origin"),
+    ("A3", "test_A3_", "skip-marker-sent", None, "A3: the skip-auth marker reached the server"),
+    ("R1", "test_R1_", "no-retry", None, "R1: "),
+    ("R2", "test_R2_", "refresh-per-401", None, "R2: expected exactly one refresh"),
+    ("R3", "test_R3_", "refresh-per-401", None, "R3: expected exactly one refresh"),
+    ("R4", "test_R4_", "refresh-again-for-stale-401", None, "R4 (after the late 401)"),
+    ("R5", "test_R5_", "drops-body-on-retry", None, "R5: create answered"),
+    ("R6", "test_R6_", "retry-forever", None, "R6: "),
+    ("R7", "test_R7_", "refresh-on-403", None, "R7: a 403 started a refresh"),
+    ("F1", "test_F1_", "keeps-session-on-refused-refresh", None,
+     "F1: the access token is still in memory"),
+    ("F2", "test_F2_", "logout-on-failed-refresh", None, "refresh ended the session"),
+    ("F2-timeout", "test_F2_ and timeout", "no-refresh-timeout", None, "did not settle"),
+    ("F3", "test_F3_", "impatient-refresh", None, "F3: answers after a slow refresh"),
+    ("H1", "test_H1_", "unhandled-rejection", None, "H1: "),
+    ("H2", "test_H2_", "logout-not-awaited", "hanging-logout", "H2: requests still in flight"),
+]
+
+
+@pytest.mark.parametrize(("check", "select", "spa_variant", "backend_variant", "says"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_check_fails_against_its_broken_variant(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        check: str, select: str, spa_variant: str | None, backend_variant: str | None,
+        says: str) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    args = ["--pyargs", "harness.conformance", "-k", select, "-p", "tests.broken.plugin",
+            "--browser", "chromium", "--browser", "firefox",
+            "--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider"]
+    if spa_variant:
+        args += ["--spa-dir", str(spa_variants.build(spa_variant, tmp_path))]
+    if backend_variant:
+        args += ["--broken-backend", backend_variant]
+    result = pytester.runpytest_subprocess(*args, timeout=300)
+    outcomes = result.parseoutcomes()
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert outcomes.get("failed", 0) >= 2 and not outcomes.get("passed"), (
+        f"{check} did not fail in every selected case against the broken variant: {outcomes}")
+    assert says in output, f"{check} failed, but not with {says!r}:\n{output[-3000:]}"
+
+
+def test_every_check_of_the_core_has_a_broken_variant() -> None:
+    core = {f"{group}{n}" for group, last in (("S", 5), ("A", 3), ("R", 7), ("F", 3), ("H", 2))
+            for n in range(1, last + 1)}
+    assert {c[0].split("-")[0] for c in CASES} == core
+
+
+@pytest.mark.parametrize("name", sorted(spa_variants.VARIANTS))
+def test_spa_variant_still_applies_to_the_reference_spa(name: str, tmp_path: Path) -> None:
+    # Each substitution matches exactly once, or the variant would silently be the
+    # reference SPA.
+    built = spa_variants.build(name, tmp_path)
+    assert (built / "index.html").is_file()
