@@ -10,10 +10,13 @@ def _short(value: str | None, keep: int = 8) -> str:
 
 
 def render(entries: list[dict[str, Any]]) -> str:
-    """One line per request: start offset, duration, method, path, status, tokens carried."""
+    """One line per API request: start offset (backend clock, so clock moves show as jumps),
+    duration, method, path, status, the tokens carried and issued."""
     if not entries:
         return "(the backend journal is empty: no request reached the backend)\n"
     t0 = min(e["start"] for e in entries)
+    others = [e for e in entries if not e["path"].startswith("/api/")]
+    entries = [e for e in entries if e["path"].startswith("/api/")]
     lines = [f"{'start':>9} {'took':>8}  {'method':<7} {'path':<32} {'status':<6} "
              f"{'access jti':<10} {'refresh':<14} issued"]
     for e in entries:
@@ -27,4 +30,6 @@ def render(entries: list[dict[str, Any]]) -> str:
                            if e.get(key)) or "-"
         lines.append(f"{e['start'] - t0:>+8.3f}s {took:>8}  {e['method']:<7} {path:<32} "
                      f"{status:<6} {_short(e.get('access_jti')):<10} {refresh:<14} {issued}")
+    if others:
+        lines.append(f"({len(others)} requests for the app's files not shown)")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,51 @@
+"""What a run leaves behind when a check fails, and what it says when no browser exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.broken import spa_variants
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_failed_check_leaves_trace_screenshot_and_journal_timeline(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    broken = spa_variants.build("refresh-per-401", tmp_path)
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "-k", "test_R2_ and 10]", "--browser", "chromium",
+        "--spa-dir", str(broken), "-p", "no:cacheprovider", timeout=120)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
+    [folder] = (pytester.path / "test-results").iterdir()
+    assert {p.name for p in folder.iterdir()} >= {"trace.zip", "test-failed-1.png",
+                                                  "journal-timeline.txt"}
+    timeline = (folder / "journal-timeline.txt").read_text()
+    # The timeline shows the mistake: more than one refresh for the burst.
+    assert timeline.count("POST    /api/refresh-token") > 2, timeline
+
+
+def test_passing_check_leaves_nothing(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "-k", "test_R7_", "--browser", "chromium",
+        "-p", "no:cacheprovider", timeout=120)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    assert not (pytester.path / "test-results").exists()
+
+
+def test_no_browser_at_all_stops_at_once_with_one_line(pytester: pytest.Pytester,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    # Neither Playwright's browsers nor a system browser can be found.
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "--browser", "chromium", "-p", "no:cacheprovider",
+        timeout=120)
+    assert result.ret == 4, result.stdout.str()[-2000:]
+    lines = [line for line in result.stdout.lines + result.stderr.lines
+             if "playwright install" in line]
+    assert len(lines) == 1 and "apt-get install" in lines[0], result.stdout.str()[-2000:]
+    assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()

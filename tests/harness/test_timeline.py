@@ -1,0 +1,32 @@
+"""The journal timeline written next to a failed check's trace."""
+
+from __future__ import annotations
+
+from harness import timeline
+
+
+def _entry(seq: int, start: float, path: str, status: int | None, **extra: object) -> dict:
+    return {"seq": seq, "start": start, "end": None if status is None else start + 0.004,
+            "method": "GET", "path": path, "query": "", "status": status, "access_jti": None,
+            "refresh_family": None, "refresh_generation": None, **extra}
+
+
+def test_timeline_shows_api_requests_in_order_with_offsets_status_and_tokens() -> None:
+    text = timeline.render([
+        _entry(1, 100.0, "/app.js", 200),
+        _entry(2, 100.5, "/api/job-list", 401, access_jti="abcdefghijk", query="n=1"),
+        _entry(3, 101.0, "/api/refresh-token", 200, refresh_family="fam123456",
+               refresh_generation=0,
+               issued_access_jti="x", issued_refresh_token="y"),
+        _entry(4, 101.5, "/api/job-list", None),
+    ])
+    lines = text.splitlines()
+    assert "+0.500s" in lines[1] and "/api/job-list?n=1" in lines[1] and "401" in lines[1]
+    assert "abcdefgh" in lines[1] and "abcdefghi" not in lines[1]  # jti shortened
+    assert "fam123#0" in lines[2] and "access, refresh cookie" in lines[2]
+    assert "pending" in lines[3] and "..." in lines[3]
+    assert lines[4] == "(1 requests for the app's files not shown)"
+
+
+def test_empty_journal_says_so() -> None:
+    assert "empty" in timeline.render([])
