@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BROWSERS ?= chromium firefox
 PYTEST_ARGS ?=
+JOBS ?= 2
 DEMO_PORT ?= 8000
 
 .PHONY: demo test install browsers lint clean
@@ -28,7 +29,7 @@ browsers: install
 	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
 
 test: browsers
-	$(BIN)/python -m pytest $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 demo: install
 	@mkdir -p .demo

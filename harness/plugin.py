@@ -63,6 +63,21 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "test implements")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    # Under pytest-xdist a worker that cannot launch a browser crashes the whole run, so
+    # the controller checks first. A single process finds out at the first launch (which
+    # also covers remote browsers through `connect_options`).
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from harness.browsers import NoBrowserError, resolve
+
+        for engine in config.getoption("browser", None) or ["chromium"]:
+            try:
+                resolve(engine)
+            except NoBrowserError as exc:
+                raise pytest.UsageError(str(exc)) from None
+
+
 def _spa_dir(config: pytest.Config) -> Path:
     given = config.getoption("spa_dir")
     if given is None:

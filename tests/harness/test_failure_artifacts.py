@@ -35,15 +35,16 @@ def test_passing_check_leaves_nothing(pytester: pytest.Pytester) -> None:
     assert not (pytester.path / "test-results").exists()
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
 def test_no_browser_at_all_stops_at_once_with_one_line(pytester: pytest.Pytester,
                                                       monkeypatch: pytest.MonkeyPatch,
-                                                      tmp_path: Path) -> None:
+                                                      tmp_path: Path, workers: list[str]) -> None:
     # Neither Playwright's browsers nor a system browser can be found.
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
     monkeypatch.setenv("PATH", str(tmp_path))
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--browser", "chromium", "-p", "no:cacheprovider",
-        timeout=120)
+        *workers, timeout=120)
     assert result.ret == 4, result.stdout.str()[-2000:]
     lines = [line for line in result.stdout.lines + result.stderr.lines
              if "playwright install" in line]
