@@ -43,7 +43,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy mock_backend harness
+	$(BIN)/mypy mock_backend harness tests/broken
 
 clean:
 	rm -rf $(VENV) .demo test-results *.egg-info

@@ -58,7 +58,8 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
     spa.open("/")
     spa.login()
     evidence.expire_access_token(backend)
-    effect = {"5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
+    effect: dict[str, dict[str, object]] = {
+        "5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
     backend.fault(evidence.REFRESH_PATH, times=1, **effect[failure])
     waiting = spa.burst(3)
     if failure == "timeout":
