@@ -98,6 +98,10 @@ class SpaDriver:
         self.page = page
         self.spa_url = spa_url.rstrip("/")
 
+    def new_tab(self) -> SpaDriver:
+        """Another tab of the same browser context (shared cookies, BroadcastChannel, locks)."""
+        return SpaDriver(self.page.context.new_page(), self.spa_url)
+
     def open(self, path: str = "/") -> None:
         """Navigate to `path` of the SPA and wait for its bootstrap (silent refresh included)."""
         self.page.goto(self.spa_url + path)

@@ -70,6 +70,22 @@ def _last_login_seq(entries: list[dict[str, Any]]) -> int:
     return logins[-1] if logins else 0
 
 
+def mark(backend: BackendClient) -> int:
+    """The journal's last sequence number: `since(backend, mark)` reads what came after."""
+    entries = backend.journal()
+    return int(entries[-1]["seq"]) if entries else 0
+
+
+def since(backend: BackendClient, seq: int, path: str | None = None,
+          method: str | None = None) -> list[dict[str, Any]]:
+    return [e for e in backend.journal(path, method) if e["seq"] > seq]
+
+
+def token_lifetime_left(backend: BackendClient) -> float:
+    """Seconds until the newest access token expires, on the backend clock."""
+    return _exp_of(current_access_token(backend)) - backend.advance_clock(0)
+
+
 def refreshes(backend: BackendClient) -> list[dict[str, Any]]:
     """Refresh attempts since the last login (the silent one on load is not counted).
 

@@ -20,9 +20,25 @@ class Outsider:
     def close(self) -> None:
         self._http.close()
 
-    def _post(self, path: str, cookie: str) -> httpx.Response:
-        return self._http.post(path, headers={**CSRF_HEADER, "Origin": self._origin,
-                                              "Cookie": f"{self._cookie_name}={cookie}"})
+    def _post(self, path: str, cookie: str, origin: str | None = None,
+              csrf_header: bool = True) -> httpx.Response:
+        headers = {"Origin": origin or self._origin, "Cookie": f"{self._cookie_name}={cookie}"}
+        return self._http.post(path, headers={**(CSRF_HEADER if csrf_header else {}), **headers})
+
+    def post(self, path: str, cookie: str, *, origin: str | None = None,
+             csrf_header: bool = True) -> httpx.Response:
+        """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
+        return self._post(path, cookie, origin, csrf_header)
+
+    def get(self, path: str, access_token: str) -> httpx.Response:
+        """An API call with a (stolen or old) access token."""
+        return self._http.get(path, headers={"Authorization": f"Bearer {access_token}"})
+
+    def options(self, path: str, origin: str, method: str = "GET") -> httpx.Response:
+        """A CORS preflight from `origin`."""
+        return self._http.options(path, headers={"Origin": origin,
+                                                 "Access-Control-Request-Method": method,
+                                                 "Access-Control-Request-Headers": "authorization"})
 
     def refresh(self, cookie: str) -> httpx.Response:
         """Rotate the family with a stolen cookie value."""

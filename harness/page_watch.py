@@ -26,6 +26,7 @@ class SentRequest:
 @dataclass
 class PageWatch:
     context: BrowserContext
+    app_origin: str | None = None
     page_errors: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
@@ -42,9 +43,14 @@ class PageWatch:
 
     def _watch_page(self, page: Page) -> None:
         # Unhandled promise rejections reach `pageerror` too, in Chromium and Firefox.
-        page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("pageerror", lambda error: self._on_page_error(page, error))
         page.on("console", self._on_console)
         page.on("framenavigated", self._on_navigated)
+
+    def _on_page_error(self, page: Page, error: Error) -> None:
+        # Only the app's pages count: a check may open another site's page (X1) on purpose.
+        if self.app_origin is None or page.url.startswith(self.app_origin):
+            self.page_errors.append(f"{page.url}: {error}")
 
     def _on_console(self, message: ConsoleMessage) -> None:
         self.console.append(message.text)

@@ -23,6 +23,8 @@ from harness.live_server import LiveServer
 from harness.outsider import Outsider
 from harness.page_watch import PageWatch
 from harness.third_party import ThirdParty
+from harness.time_control import TimeControl
+from harness.topology import CROSS_ORIGIN, SAME_ORIGIN, TOPOLOGIES, serve_spa, topologies_for
 from mock_backend import Settings, create_app
 from mock_backend.config import default_spa_dir
 
@@ -40,6 +42,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--spa-dir", metavar="PATH", default=None,
                     help="serve this built SPA folder (history fallback) instead of the "
                          "bundled reference SPA")
+    group.addoption("--topology", choices=("both", *TOPOLOGIES), default="both",
+                    help="run the checks marked (x) in the same-origin topology, the "
+                         "cross-origin one (SPA on its own port, API by CORS), or both "
+                         "(default); other checks always run same-origin")
 
 
 # Failure artifacts are on unless asked otherwise: a failed check keeps its trace and
@@ -59,8 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
     for dest, (flag, value) in _ARTIFACT_DEFAULTS.items():
         if getattr(config.option, dest, None) == "off" and flag not in given:
             setattr(config.option, dest, value)
-    config.addinivalue_line("markers", "conformance(check_id): the CONFORMANCE.md check a "
-                                       "test implements")
+    config.addinivalue_line("markers", "conformance(check_id, cross_origin=False): the "
+                                       "CONFORMANCE.md check a test implements; cross_origin "
+                                       "runs it in the cross-origin topology too")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "topology" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("conformance")
+        chosen = topologies_for(marker, metafunc.config.getoption("topology"))
+        metafunc.parametrize("topology", chosen, ids=chosen, scope="function")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -89,9 +103,23 @@ def _spa_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def backend_settings(pytestconfig: pytest.Config) -> Settings:
+def spa_dir(pytestconfig: pytest.Config) -> Path:
+    """The SPA folder under test (`--spa-dir`, else the bundled reference SPA)."""
+    return _spa_dir(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def spa_server(spa_dir: Path) -> Iterator[LiveServer]:
+    """The SPA on its own origin, for the cross-origin topology."""
+    yield from serve_spa(spa_dir)
+
+
+@pytest.fixture(scope="session")
+def backend_settings(pytestconfig: pytest.Config, spa_dir: Path,
+                     spa_server: LiveServer) -> Settings:
     """Settings of the harness's backend; override in a conftest to change them."""
-    return Settings(test_control=True, secret=TEST_SECRET, spa_dir=_spa_dir(pytestconfig),
+    return Settings(test_control=True, secret=TEST_SECRET, spa_dir=spa_dir,
+                    allow_origins=[spa_server.url],
                     alg=pytestconfig.getoption("backend_alg"),
                     store=pytestconfig.getoption("backend_store"))
 
@@ -121,10 +149,16 @@ def backend(live_backend: LiveServer, request: pytest.FixtureRequest,
     client.close()
 
 
-@pytest.fixture(scope="session")
-def spa_url(live_backend: LiveServer) -> str:
-    """Where the SPA under test is served (same origin as the API by default)."""
-    return live_backend.url
+@pytest.fixture
+def topology() -> str:
+    """Parametrized per test (see `--topology`); same origin where a test is not."""
+    return SAME_ORIGIN
+
+
+@pytest.fixture
+def spa_url(topology: str, live_backend: LiveServer, spa_server: LiveServer) -> str:
+    """Where the SPA under test is served in this test's topology."""
+    return spa_server.url if topology == CROSS_ORIGIN else live_backend.url
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +167,7 @@ def api_base_url(live_backend: LiveServer) -> str:
     return live_backend.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def harness_config(api_base_url: str) -> dict[str, Any]:
     """`window.authHarnessConfig`, injected before any app script runs."""
     return {"apiBaseUrl": api_base_url}
@@ -154,9 +188,9 @@ def outsider(api_base_url: str, spa_url: str, backend_settings: Settings) -> Ite
 
 
 @pytest.fixture
-def page_watch(context: BrowserContext) -> PageWatch:
+def page_watch(context: BrowserContext, spa_url: str) -> PageWatch:
     """Page errors, requests in flight, console and URLs of every tab of the context."""
-    return PageWatch(context)
+    return PageWatch(context, app_origin=spa_url)
 
 
 @pytest.fixture
@@ -178,20 +212,40 @@ def spa(backend: BackendClient, context: BrowserContext, page_watch: PageWatch, 
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+@pytest.fixture
+def time_control(backend: BackendClient) -> TimeControl:
+    """Moves the backend clock and the installed page clocks together."""
+    return TimeControl(backend)
+
+
 @pytest.fixture(scope="session")
-def _third_party_server() -> Iterator[tuple[ThirdParty, LiveServer]]:
+def _third_party_server() -> Iterator[ThirdParty]:
     party = ThirdParty()
     with LiveServer(party.app) as server:
         party.url = server.url
-        yield party, server
+        yield party
 
 
 @pytest.fixture
-def third_party(_third_party_server: tuple[ThirdParty, LiveServer]) -> ThirdParty:
-    """A server on another origin (A2) that records the requests reaching it."""
-    party, server = _third_party_server
-    party.clear()
-    return party
+def third_party(_third_party_server: ThirdParty) -> ThirdParty:
+    """A server on another origin of the same site (A2) that records what reaches it."""
+    _third_party_server.clear()
+    return _third_party_server
+
+
+@pytest.fixture(scope="session")
+def _other_site_server() -> Iterator[ThirdParty]:
+    party = ThirdParty()
+    with LiveServer(party.app, url_host="127.0.0.1") as server:
+        party.url = server.url
+        yield party
+
+
+@pytest.fixture
+def other_site(_other_site_server: ThirdParty) -> ThirdParty:
+    """A server on another site (`127.0.0.1` while the app is on `localhost`): X1's attacker."""
+    _other_site_server.clear()
+    return _other_site_server
 
 
 class ServeBackend(Protocol):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -27,6 +27,7 @@ class ThirdParty:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self.url = ""  # set once it is served
+        self.pages: dict[str, str] = {}  # path -> HTML served there (an attacker's page)
         self.app = Starlette(routes=[Route("/{path:path}", self._answer,
                                            methods=["GET", "POST", "OPTIONS"])])
 
@@ -38,6 +39,7 @@ class ThirdParty:
     def clear(self) -> None:
         with self._lock:
             self._received.clear()
+        self.pages.clear()
 
     async def _answer(self, request: Request) -> Response:
         with self._lock:
@@ -56,4 +58,6 @@ class ThirdParty:
                 cors["Access-Control-Allow-Headers"] = asked
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=cors)
+        if request.method == "GET" and request.url.path in self.pages:
+            return HTMLResponse(self.pages[request.url.path])
         return JSONResponse({"thirdParty": True}, headers=cors)

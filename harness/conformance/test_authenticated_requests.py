@@ -13,7 +13,7 @@ from harness.page_watch import PageWatch
 from harness.third_party import ThirdParty
 
 
-@pytest.mark.conformance("A1")
+@pytest.mark.conformance("A1", cross_origin=True)
 def test_A1_api_requests_carry_the_current_access_token_as_bearer(
         spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
     spa.open("/")

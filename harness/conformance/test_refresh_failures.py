@@ -22,7 +22,7 @@ def _cookie(context: BrowserContext, name: str) -> str | None:
     return values[0] if values else None
 
 
-@pytest.mark.conformance("F1")
+@pytest.mark.conformance("F1", cross_origin=True)
 @pytest.mark.parametrize("why", ["expired", "revoked", "reused"])
 def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,

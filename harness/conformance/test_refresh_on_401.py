@@ -24,7 +24,7 @@ def _assert_one_refresh(backend: BackendClient, check: str) -> str:
     return evidence.issued(backend).access_jtis[-1]
 
 
-@pytest.mark.conformance("R1")
+@pytest.mark.conformance("R1", cross_origin=True)
 def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
         spa: SpaDriver, backend: BackendClient) -> None:
     _logged_in(spa)
@@ -45,7 +45,7 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
     assert answers == [200], f"R1 (profile page): refreshes {answers}"
 
 
-@pytest.mark.conformance("R2")
+@pytest.mark.conformance("R2", cross_origin=True)
 @pytest.mark.parametrize("n", [2, 10, 100])
 def test_R2_burst_of_expired_requests_shares_exactly_one_refresh(
         spa: SpaDriver, backend: BackendClient, n: int) -> None:

@@ -40,7 +40,7 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
     assert not named, f"S1: login JSON has refresh fields {named}"
 
 
-@pytest.mark.conformance("S2")
+@pytest.mark.conformance("S2", cross_origin=True)
 def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext,
         backend_settings: Settings, api_base_url: str) -> None:

@@ -1,0 +1,43 @@
+"""Where the SPA and the API live: same origin (default) or cross origin (x).
+
+Same origin: the backend serves the SPA and the API on one port. Cross origin: a second
+server on its own port serves the SPA, and the backend allows that origin by CORS with
+credentials. Both stay on one host name (`localhost`), so the refresh cookie is same-site
+either way; another *site* (`127.0.0.1`) is used only by the cross-site checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from harness.live_server import LiveServer
+from mock_backend.spa_files import SpaFiles
+
+SAME_ORIGIN = "same-origin"
+CROSS_ORIGIN = "cross-origin"
+TOPOLOGIES = (SAME_ORIGIN, CROSS_ORIGIN)
+
+
+def topologies_for(item_marker: pytest.Mark | None, selected: str) -> list[str]:
+    """The topologies a test runs in: cross origin only for checks marked (x)."""
+    wanted = list(TOPOLOGIES) if selected == "both" else [selected]
+    crosses = bool(item_marker and item_marker.kwargs.get("cross_origin"))
+    only_cross = bool(item_marker and item_marker.kwargs.get("cross_origin_only"))
+    if only_cross:
+        return [t for t in wanted if t == CROSS_ORIGIN]
+    return [t for t in wanted if t == SAME_ORIGIN or crosses]
+
+
+def spa_app(spa_dir: Path) -> Starlette:
+    """The SPA folder alone, with history fallback, as the cross-origin topology serves it."""
+    return Starlette(routes=[Mount("/", app=SpaFiles(directory=spa_dir, html=True))])
+
+
+def serve_spa(spa_dir: Path) -> Iterator[LiveServer]:
+    with LiveServer(spa_app(spa_dir)) as server:
+        yield server
