@@ -91,7 +91,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
 
     spa.logout()
     assert [e["status"] for e in backend.journal("/api/logout", "POST")] == [204], (
-        "L4: the app did not call the server's logout")
+        "L4: the app did not call the server to log out")
     states = [(f["state"], f["reason"]) for f in backend.sessions()]
     assert states == [("revoked", "logout")], f"L4: families after logout {states}"
     assert _cookie(context, backend_settings.cookie_name) is None, "L4: cookie not cleared"
@@ -111,7 +111,8 @@ def test_L5_guarded_route_leads_to_login_and_back_after_login(spa: SpaDriver) ->
     expect(spa.page.get_by_test_id("login-form")).to_be_visible()
     assert not spa.is_authenticated()
     spa.login("admin")
-    expect(spa.page).to_have_url(_path_is("/admin"))
+    expect(spa.page, "L5: after login the app is not back on the guarded route").to_have_url(
+        _path_is("/admin"))
     expect(spa.page.get_by_test_id("login-form")).to_have_count(0)
 
 
@@ -123,7 +124,8 @@ def test_L6_current_user_after_reload_comes_from_the_api(spa: SpaDriver,
     seq = evidence.mark(backend)
     spa.page.reload()
     spa.ready()
-    expect(spa.page.get_by_test_id("current-user")).to_contain_text("bob")
+    expect(spa.page.get_by_test_id("current-user"),
+           "L6: the page does not show the user from /api/current-user").to_contain_text("bob")
     after = evidence.since(backend, seq)
     renewed = evidence.issued(backend).access_jtis[-1]
     asked = [e for e in after if e["path"] == "/api/current-user" and e["status"] == 200

@@ -28,7 +28,8 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
     values = [_cookie(context, backend_settings.cookie_name)]
     for round_ in range(2):
         evidence.expire_access_token(backend)
-        assert spa.request("GET", f"/api/job-list?t1={round_}").status == 200
+        res = spa.request("GET", f"/api/job-list?t1={round_}")
+        assert res.status == 200, f"T1: the request that needed refresh {round_ + 1} got {res}"
         values.append(_cookie(context, backend_settings.cookie_name))
     assert None not in values and len(set(values)) == 3, (
         "T1: the refresh cookie did not change at every refresh")
@@ -107,5 +108,6 @@ def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_pollin
 
     spa.logout()
     for tab in tabs[1:]:
-        expect(tab.page.get_by_test_id("login-form")).to_be_visible(timeout=1000)
+        expect(tab.page.get_by_test_id("login-form"),
+               "T4: a tab still shows the app a second after logout").to_be_visible(timeout=1000)
         assert not tab.is_authenticated(), "T4: a tab kept its access token after logout"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from starlette.types import ASGIApp
 
-from mock_backend import Settings, create_app
+from mock_backend import Settings
 from tests.broken.backend_variants import BACKENDS
 
 
 @pytest.fixture(scope="session")
 def backend_app(backend_settings: Settings, pytestconfig: pytest.Config) -> ASGIApp:
-    return BACKENDS[pytestconfig.getoption("broken_backend")](create_app(backend_settings))
+    return BACKENDS[pytestconfig.getoption("broken_backend")](backend_settings)

@@ -100,6 +100,46 @@ VARIANTS: dict[str, list[Patch]] = {
         ("auth-service.js", 'await this.#http.post(apiUrl("/api/logout")',
          'this.#http.post(apiUrl("/api/logout")'),
     ],
+    # No silent refresh on load: a reload or a new tab starts logged out.
+    "no-silent-refresh": [
+        ("auth-service.js",
+         'const outcome = await this.refresh("restoring the session on load");',
+         "const outcome = { ok: false };"),
+    ],
+    # Never refreshes ahead of `exp`: every expiry costs a 401 round trip.
+    "no-proactive-refresh": [
+        ("auth-service.js",
+         "if (this.#accessToken === null || left === null || left <= 0 || left > skew) "
+         "return null;",
+         "return null;"),
+    ],
+    # Logout forgets the token locally and never tells the server.
+    "logout-without-server": [
+        ("auth-service.js",
+         '    await this.#http.post(apiUrl("/api/logout"), undefined, '
+         "{ headers: { ...CSRF_HEADERS, ...SKIP_AUTH } });\n", ""),
+    ],
+    # After login the user lands on the default page, not where they were headed.
+    "no-return-after-login": [
+        ("router.js", 'safeReturnUrl(url.searchParams.get("returnUrl"), afterLogin)', "afterLogin"),
+    ],
+    # The user is never asked of /api/current-user.
+    "no-current-user-call": [
+        ("auth-service.js", 'const res = await this.#http.get(apiUrl("/api/current-user"));',
+         "const res = { status: 0 };"),
+        ("view-profile.js", 'http.get(apiUrl("/api/current-user"))',
+         "Promise.resolve({ status: 200, body: {} })"),
+    ],
+    # Tabs refresh without the cross-tab lock.
+    "no-cross-tab-lock": [
+        ("cross-tab.js", "if (!navigator.locks) return task(", "if (true) return task("),
+    ],
+    # Logout is not announced to the other tabs.
+    "no-logout-broadcast": [
+        ("auth-service.js",
+         '    this.#endSession("logout");\n    this.#tabs.post({ type: "logout" });\n',
+         '    this.#endSession("logout");\n'),
+    ],
 }
 
 
