@@ -39,3 +39,13 @@ def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Brows
         return browser_type.launch(**options)
 
     return launch
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any],
+                         pytestconfig: pytest.Config) -> dict[str, Any]:
+    """pytest-playwright's context arguments; under `--https` the test CA's certificate
+    is accepted."""
+    if pytestconfig.getoption("https", default=False):
+        return {**browser_context_args, "ignore_https_errors": True}
+    return browser_context_args

@@ -10,6 +10,7 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from harness.test_ca import TlsFiles
 from mock_backend.observe import install_log_filter
 
 
@@ -28,16 +29,18 @@ class LiveServer:
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
                  url_host: str = "localhost", start_timeout: float = 15.0,
-                 stop_timeout: float = 5.0) -> None:
+                 stop_timeout: float = 5.0, tls: TlsFiles | None = None) -> None:
         self.app = app
         self.host = host
         self.port = port or free_port(host)
-        self.url = f"http://{url_host}:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{url_host}:{self.port}"
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         config = uvicorn.Config(app, host=host, port=self.port, lifespan="on",
                                 log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=int(stop_timeout))
+                                timeout_graceful_shutdown=int(stop_timeout),
+                                ssl_certfile=str(tls.server_cert) if tls else None,
+                                ssl_keyfile=str(tls.server_key) if tls else None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"live-server-{self.port}",
                                         daemon=True)

@@ -6,14 +6,17 @@ header), so what it proves is about the token, not about the request's shape.
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 CSRF_HEADER = {"X-Requested-With": "XMLHttpRequest"}
 
 
 class Outsider:
-    def __init__(self, api_base_url: str, cookie_name: str, origin: str) -> None:
-        self._http = httpx.Client(base_url=api_base_url.rstrip("/"), timeout=10)
+    def __init__(self, api_base_url: str, cookie_name: str, origin: str,
+                 verify: ssl.SSLContext | bool = True) -> None:
+        self._http = httpx.Client(base_url=api_base_url.rstrip("/"), timeout=10, verify=verify)
         self._cookie_name = cookie_name
         self._origin = origin
 

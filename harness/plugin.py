@@ -7,6 +7,7 @@ read them are small, so a conftest can override any of them.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,11 +23,12 @@ from harness.driver import SpaDriver
 from harness.live_server import LiveServer
 from harness.outsider import Outsider
 from harness.page_watch import PageWatch
+from harness.test_ca import TlsFiles, make_test_ca
 from harness.third_party import ThirdParty
 from harness.time_control import TimeControl
 from harness.topology import CROSS_ORIGIN, SAME_ORIGIN, TOPOLOGIES, serve_spa, topologies_for
 from mock_backend import Settings, create_app
-from mock_backend.config import default_spa_dir
+from mock_backend.config import ConfigError, default_spa_dir
 
 # A fixed test key: tests must not depend on the environment, and a random key would log
 # a warning at every start.
@@ -42,6 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--spa-dir", metavar="PATH", default=None,
                     help="serve this built SPA folder (history fallback) instead of the "
                          "bundled reference SPA")
+    group.addoption("--https", action="store_true", default=False,
+                    help="serve the backend, the SPA and the other origins over https with a "
+                         "throwaway test CA (Secure and __Host- cookies in every browser)")
+    group.addoption("--cookie-name", default=None, metavar="NAME",
+                    help="name of the refresh cookie (default refresh_token; a __Host- name "
+                         "needs --https and --cookie-path /)")
+    group.addoption("--cookie-path", default=None, metavar="PATH",
+                    help="path of the refresh cookie (default /api)")
     group.addoption("--topology", choices=("both", *TOPOLOGIES), default="both",
                     help="run the checks marked (x) in the same-origin topology, the "
                          "cross-origin one (SPA on its own port, API by CORS), or both "
@@ -109,19 +119,39 @@ def spa_dir(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def spa_server(spa_dir: Path) -> Iterator[LiveServer]:
+def tls(pytestconfig: pytest.Config,
+        tmp_path_factory: pytest.TempPathFactory) -> TlsFiles | None:
+    """The test CA's files under `--https`, else None (plain http on localhost)."""
+    if not pytestconfig.getoption("https"):
+        return None
+    return make_test_ca(tmp_path_factory.mktemp("test-ca"))
+
+
+@pytest.fixture(scope="session")
+def tls_verify(tls: TlsFiles | None) -> ssl.SSLContext | bool:
+    """What the harness's HTTP clients verify server certificates against."""
+    return tls.client_context() if tls else True
+
+
+@pytest.fixture(scope="session")
+def spa_server(spa_dir: Path, tls: TlsFiles | None) -> Iterator[LiveServer]:
     """The SPA on its own origin, for the cross-origin topology."""
-    yield from serve_spa(spa_dir)
+    yield from serve_spa(spa_dir, tls)
 
 
 @pytest.fixture(scope="session")
 def backend_settings(pytestconfig: pytest.Config, spa_dir: Path,
                      spa_server: LiveServer) -> Settings:
     """Settings of the harness's backend; override in a conftest to change them."""
-    return Settings(test_control=True, secret=TEST_SECRET, spa_dir=spa_dir,
-                    allow_origins=[spa_server.url],
-                    alg=pytestconfig.getoption("backend_alg"),
-                    store=pytestconfig.getoption("backend_store"))
+    cookie = {k: v for k, v in (("cookie_name", pytestconfig.getoption("cookie_name")),
+                                ("cookie_path", pytestconfig.getoption("cookie_path"))) if v}
+    try:
+        return Settings(test_control=True, secret=TEST_SECRET, spa_dir=spa_dir,
+                        allow_origins=[spa_server.url],
+                        alg=pytestconfig.getoption("backend_alg"),
+                        store=pytestconfig.getoption("backend_store"), **cookie)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"harness backend: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -131,17 +161,17 @@ def backend_app(backend_settings: Settings) -> ASGIApp:
 
 
 @pytest.fixture(scope="session")
-def live_backend(backend_app: ASGIApp) -> Iterator[LiveServer]:
+def live_backend(backend_app: ASGIApp, tls: TlsFiles | None) -> Iterator[LiveServer]:
     """One backend per session (and per xdist worker), served on a free loopback port."""
-    with LiveServer(backend_app) as server:
+    with LiveServer(backend_app, tls=tls) as server:
         yield server
 
 
 @pytest.fixture
-def backend(live_backend: LiveServer, request: pytest.FixtureRequest,
-            output_path: str) -> Iterator[BackendClient]:
+def backend(live_backend: LiveServer, request: pytest.FixtureRequest, output_path: str,
+            tls_verify: ssl.SSLContext | bool) -> Iterator[BackendClient]:
     """Client of the backend's test-control API; the backend is reset before each test."""
-    client = BackendClient(live_backend.url)
+    client = BackendClient(live_backend.url, verify=tls_verify)
     client.reset()
     yield client
     if artifacts.failed(request.node):
@@ -180,9 +210,10 @@ def spa_routes() -> list[str]:
 
 
 @pytest.fixture
-def outsider(api_base_url: str, spa_url: str, backend_settings: Settings) -> Iterator[Outsider]:
+def outsider(api_base_url: str, spa_url: str, backend_settings: Settings,
+             tls_verify: ssl.SSLContext | bool) -> Iterator[Outsider]:
     """An HTTP client outside the browser that replays refresh cookies (a thief, T2)."""
-    client = Outsider(api_base_url, backend_settings.cookie_name, spa_url)
+    client = Outsider(api_base_url, backend_settings.cookie_name, spa_url, verify=tls_verify)
     yield client
     client.close()
 
@@ -219,9 +250,9 @@ def time_control(backend: BackendClient) -> TimeControl:
 
 
 @pytest.fixture(scope="session")
-def _third_party_server() -> Iterator[ThirdParty]:
+def _third_party_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
     party = ThirdParty()
-    with LiveServer(party.app) as server:
+    with LiveServer(party.app, tls=tls) as server:
         party.url = server.url
         yield party
 
@@ -234,9 +265,9 @@ def third_party(_third_party_server: ThirdParty) -> ThirdParty:
 
 
 @pytest.fixture(scope="session")
-def _other_site_server() -> Iterator[ThirdParty]:
+def _other_site_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
     party = ThirdParty()
-    with LiveServer(party.app, url_host="127.0.0.1") as server:
+    with LiveServer(party.app, url_host="127.0.0.1", tls=tls) as server:
         party.url = server.url
         yield party
 

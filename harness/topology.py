@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from harness.live_server import LiveServer
+from harness.test_ca import TlsFiles
 from mock_backend.spa_files import SpaFiles
 
 SAME_ORIGIN = "same-origin"
@@ -38,6 +39,6 @@ def spa_app(spa_dir: Path) -> Starlette:
     return Starlette(routes=[Mount("/", app=SpaFiles(directory=spa_dir, html=True))])
 
 
-def serve_spa(spa_dir: Path) -> Iterator[LiveServer]:
-    with LiveServer(spa_app(spa_dir)) as server:
+def serve_spa(spa_dir: Path, tls: TlsFiles | None = None) -> Iterator[LiveServer]:
+    with LiveServer(spa_app(spa_dir), tls=tls) as server:
         yield server
