@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from harness.test_ca import TlsFiles
 from mock_backend.observe import install_log_filter
+from mock_backend.request_limits import MAX_REQUEST_HEAD_BYTES
 
 
 class ServerStartError(RuntimeError):
@@ -39,6 +40,7 @@ class LiveServer:
         config = uvicorn.Config(app, host=host, port=self.port, lifespan="on",
                                 log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=int(stop_timeout),
+                                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
                                 ssl_certfile=str(tls.server_cert) if tls else None,
                                 ssl_keyfile=str(tls.server_key) if tls else None)
         self._server = uvicorn.Server(config)

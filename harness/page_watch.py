@@ -61,6 +61,13 @@ class PageWatch:
     def _on_request(self, request: Request) -> None:
         if request.url.startswith(("data:", "blob:")):
             return
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            # A new document replaces the page: what the old one still had in flight is
+            # cancelled by the browser, which does not always report it.
+            page = request.frame.page
+            for key, pending in list(self._in_flight.items()):
+                if _page_of(pending) is page:
+                    del self._in_flight[key]
         self._in_flight[id(request)] = request
         self.requests.append(request)
 
@@ -89,3 +96,10 @@ def _as_sent(request: Request) -> SentRequest:
         headers = request.headers
     return SentRequest(request.method, request.url, {k.lower(): v for k, v in headers.items()},
                        request.post_data)
+
+
+def _page_of(request: Request) -> Page | None:
+    try:
+        return request.frame.page
+    except Error:  # a service worker's request has no frame
+        return None

@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from mock_backend.app import create_app
     from mock_backend.observe import install_log_filter
+    from mock_backend.request_limits import MAX_REQUEST_HEAD_BYTES
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -90,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         parser.exit(2, f"python -m mock_backend: error: {exc}\n")
     install_log_filter()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on",
+                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
     return 0
 
 

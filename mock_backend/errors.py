@@ -27,11 +27,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def bearer_challenge(*, token_sent: bool) -> dict[str, str]:
+    """RFC 6750 section 3: every 401 names the scheme; error="invalid_token" only when a token
+    was sent (RFC 7235 section 3.1: a 401 without a challenge is malformed)."""
+    return {"WWW-Authenticate": _REALM + (', error="invalid_token"' if token_sent else "")}
+
+
 def unauthorized(message: str, *, token_sent: bool) -> ApiError:
     """401 in RFC 6750 section 3 form: error="invalid_token" only when a token was sent."""
-    challenge = _REALM + (', error="invalid_token"' if token_sent else "")
     return ApiError(401, "invalid_token" if token_sent else "unauthorized", message,
-                    {"WWW-Authenticate": challenge})
+                    bearer_challenge(token_sent=token_sent))
 
 
 def invalid_request(message: str) -> ApiError:

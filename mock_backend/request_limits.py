@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _JSON_TYPES = ("application/json",)
+# Request line and headers up to this size reach the app, so an oversized token gets its
+# precise 401 rather than the HTTP parser's bare 400 (h11's own limit is 16 KiB).
+MAX_REQUEST_HEAD_BYTES = 128 * 1024
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A body without Content-Length (chunked) grew past the limit while being read.
+
+    An HTTPException, so FastAPI's body parsing passes it on as the same 413 instead of
+    turning it into a 400 "error parsing the body".
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit} bytes")
 
 
 def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
@@ -57,7 +68,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body)
             return message
 
         async def send_no_store(message: Message) -> None:

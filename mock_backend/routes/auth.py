@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from starlette.requests import ClientDisconnect
 
 from mock_backend.csrf import check_csrf, check_origin
 from mock_backend.deps import BackendDep, bearer_token
-from mock_backend.errors import ApiError
+from mock_backend.errors import ApiError, bearer_challenge
 from mock_backend.security import InvalidAccessToken
 from mock_backend.sessions import IssuedRefresh, RefreshRejected
 from mock_backend.state import Backend
@@ -72,7 +73,35 @@ def login(body: LoginRequest, request: Request, response: Response,
     return {**_access_token(backend, user, issued.family.id), "user": user.public()}
 
 
-@router.post("/refresh-token")
+def _refresh_rejected(backend: Backend, reason: str, *, value_sent: bool,
+                      clear_cookie: bool = True) -> ApiError:
+    """The refusal of a refresh: a 401 carries its RFC 6750 challenge like every other 401."""
+    status = backend.settings.refresh_failure_status
+    headers = bearer_challenge(token_sent=value_sent) if status == 401 else {}
+    if clear_cookie:
+        failure = Response()
+        clear_refresh_cookie(failure, backend)
+        headers["set-cookie"] = failure.headers["set-cookie"]
+    return ApiError(status, "invalid_refresh_token", f"refresh token {reason}", headers)
+
+
+async def whole_request(request: Request) -> None:
+    """Read the request to its end before anything rotates.
+
+    A client that gives up mid-request (a timeout, a closed tab) still holds its value:
+    rotating behind its back would make its next refresh a replay that revokes the family
+    (RFC 9700 section 4.14.2).
+    """
+    try:
+        await request.body()
+        gone = await request.is_disconnected()
+    except ClientDisconnect:
+        gone = True
+    if gone:
+        raise ApiError(400, "request_aborted", "the client left before the request was complete")
+
+
+@router.post("/refresh-token", dependencies=[Depends(whole_request)])
 def refresh_token(request: Request, response: Response, backend: BackendDep) -> dict[str, Any]:
     check_csrf(request, backend.settings)
     value = request.cookies.get(backend.settings.cookie_name)
@@ -80,17 +109,11 @@ def refresh_token(request: Request, response: Response, backend: BackendDep) -> 
     try:
         issued = backend.sessions.rotate(value, backend.clock.now, arrived_at)
     except RefreshRejected as exc:
-        headers = {}
-        if exc.clear_cookie:
-            failure = Response()
-            clear_refresh_cookie(failure, backend)
-            headers["set-cookie"] = failure.headers["set-cookie"]
-        raise ApiError(backend.settings.refresh_failure_status, "invalid_refresh_token",
-                       f"refresh token {exc.reason}", headers) from None
+        raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
+                                clear_cookie=exc.clear_cookie) from None
     user = user_by_id(issued.family.user_id)
     if user is None:
-        raise ApiError(backend.settings.refresh_failure_status, "invalid_refresh_token",
-                       "refresh token unknown")
+        raise _refresh_rejected(backend, "unknown", value_sent=True)
     set_refresh_cookie(response, backend, issued)
     token = _access_token(backend, user, issued.family.id)
     return {"accessToken": token["accessToken"], "expiresIn": token["expiresIn"]}

@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -44,6 +46,16 @@ def _wait_until_serving(proc: subprocess.Popen[str], url: str, timeout: float) -
     for line in proc.stdout:
         lines.append(line)
         if "Uvicorn running on" in line:
+            # Keep reading the log, or a full pipe would block the server mid-test.
+            threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
             httpx.get(url + "/.well-known/jwks.json", timeout=timeout).raise_for_status()
             return
     raise RuntimeError("backend process exited:\n" + "".join(lines))
+
+
+def _drain(stream: IO[str]) -> None:
+    try:
+        for _ in stream:
+            pass
+    except (ValueError, OSError):  # closed when the process is stopped
+        return

@@ -33,7 +33,9 @@ def test_profile_after_a_burst_shows_jobs_and_one_refresh_in_the_log(
     # (The silent refresh on load, before the login, logged a 401 of its own.)
     expect(log.locator('[data-kind="unauthorized"]').filter(has_text="GET /api/job-list")
            ).to_have_count(10)
-    expect(log.locator('[data-kind="refresh"]').filter(has_text="shared by 10 callers")
+    # One refresh; how many callers shared it depends on how many 401s had come back
+    # before it finished (the others are retried with the newer token).
+    expect(log.locator('[data-kind="refresh"]').filter(has_text="refresh succeeded")
            ).to_have_count(1)
     expect(log.locator('[data-kind="retry"]')).to_have_count(10)
     assert [e["status"] for e in evidence.refreshes(backend)] == [200]
