@@ -22,10 +22,15 @@ from mock_backend.spa_files import SpaFiles
 SAME_ORIGIN = "same-origin"
 CROSS_ORIGIN = "cross-origin"
 TOPOLOGIES = (SAME_ORIGIN, CROSS_ORIGIN)
+# A team's app already running elsewhere (`--spa-url`): it is where it is, once.
+EXTERNAL = "spa-url"
 
 
-def topologies_for(item_marker: pytest.Mark | None, selected: str) -> list[str]:
+def topologies_for(item_marker: pytest.Mark | None, selected: str,
+                   external: bool = False) -> list[str]:
     """The topologies a test runs in: cross origin only for checks marked (x)."""
+    if external:
+        return [EXTERNAL]
     wanted = list(TOPOLOGIES) if selected == "both" else [selected]
     crosses = bool(item_marker and item_marker.kwargs.get("cross_origin"))
     only_cross = bool(item_marker and item_marker.kwargs.get("cross_origin_only"))

@@ -1,0 +1,42 @@
+"""The harness's own options: a running app (--spa-url), a fixed backend port, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.live_server import LiveServer, free_port
+from harness.topology import spa_app
+from mock_backend.config import default_spa_dir
+
+
+def test_spa_url_runs_the_checks_against_an_app_that_is_already_running(
+        pytester: pytest.Pytester) -> None:
+    # The reference SPA stands in for a team's dev server, on its own origin.
+    with LiveServer(spa_app(default_spa_dir())) as app:
+        port = free_port()
+        result = pytester.runpytest_subprocess(
+            "--pyargs", "harness.conformance", "-k", "test_R2_ and 10] or test_L1_",
+            "--spa-url", app.url, "--backend-port", str(port), "--browser", "chromium",
+            "-p", "no:cacheprovider", "-v", timeout=180)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    # Parameter order in the ids depends on plugin order; the parts do not.
+    passed = [line for line in result.stdout.lines
+              if "PASSED" in line and "spa-url" in line and "chromium" in line]
+    assert any("test_R2_" in line and "10]" in line for line in passed), passed
+    assert any("test_L1_" in line for line in passed), passed
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--spa-url", "localhost:4200"], "expected an http(s) URL"),
+    (["--spa-url", "http://localhost:4200", "--spa-dir", "."], "exclude each other"),
+    (["--backend-port", "70000"], "not a TCP port"),
+    (["--backend-port", "8765", "-n", "2"], "cannot be shared"),
+    (["--spa-dir", "/nonexistent"], "no index.html"),
+    (["--topology", "sideways"], "invalid choice"),
+])
+def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytester,
+                                                        args: list[str], says: str) -> None:
+    result = pytester.runpytest_subprocess("--pyargs", "harness.conformance", *args,
+                                           "-p", "no:cacheprovider", timeout=60)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
+    assert says in result.stderr.str() + result.stdout.str()
