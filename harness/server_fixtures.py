@@ -125,12 +125,21 @@ def backend(live_backend: LiveServer, request: pytest.FixtureRequest, output_pat
     client.close()
 
 
-@pytest.fixture(scope="session")
-def _third_party_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
+def _serve_party(tls: TlsFiles | None, url_host: str = "localhost") -> Iterator[ThirdParty]:
     party = ThirdParty()
-    with LiveServer(party.app, tls=tls) as server:
+    with LiveServer(party.app, url_host=url_host, tls=tls) as server:
         party.url = server.url
         yield party
+
+
+@pytest.fixture(scope="session")
+def _third_party_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
+    yield from _serve_party(tls)
+
+
+@pytest.fixture(scope="session")
+def _other_site_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
+    yield from _serve_party(tls, url_host="127.0.0.1")
 
 
 @pytest.fixture
@@ -138,14 +147,6 @@ def third_party(_third_party_server: ThirdParty) -> ThirdParty:
     """A server on another origin of the same site (A2) that records what reaches it."""
     _third_party_server.clear()
     return _third_party_server
-
-
-@pytest.fixture(scope="session")
-def _other_site_server(tls: TlsFiles | None) -> Iterator[ThirdParty]:
-    party = ThirdParty()
-    with LiveServer(party.app, url_host="127.0.0.1", tls=tls) as server:
-        party.url = server.url
-        yield party
 
 
 @pytest.fixture
