@@ -105,3 +105,11 @@ def attempts_by_query(backend: BackendClient, path: str,
         if e["method"] != "OPTIONS":
             seen[e["query"]].append(Attempt(e["status"], e["access_jti"]))
     return dict(seen)
+
+
+def tally(statuses: list[int | None]) -> str:
+    """`[200, 200, 401]` as `2 x 200, 1 x 401`: short enough for a one-line reason."""
+    counts: dict[int | None, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{n} x {status}" for status, n in counts.items()) or "none"

@@ -6,6 +6,8 @@ read them are small, so a conftest can override any of them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # The fixtures live in two modules; importing them here registers them with the plugin.
@@ -57,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--backend-port", type=int, default=None, metavar="PORT",
                     help="serve the harness's backend on this fixed port (default: a free "
                          "one), for apps that need a known API address")
+    group.addoption("--conformance-report", metavar="PATH", default=None,
+                    help="write one self-contained HTML page: checks x browsers x "
+                         "topologies, failure reasons, each check's request timeline")
     group.addoption("--https", action="store_true", default=False,
                     help="serve the backend, the SPA and the other origins over https with a "
                          "throwaway test CA (Secure and __Host- cookies in every browser)")
@@ -100,6 +105,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if port is not None and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("--backend-port cannot be shared by pytest-xdist workers: "
                                 "run one process (-n 0)")
+    report_path = config.getoption("conformance_report")
+    if report_path and not hasattr(config, "workerinput"):
+        from harness.report import ConformanceReport
+
+        config.pluginmanager.register(ConformanceReport(Path(report_path)),
+                                      "jwt_refresh_harness.report")
     config.addinivalue_line("markers", "conformance(check_id, cross_origin=False): the "
                                        "CONFORMANCE.md check a test implements; cross_origin "
                                        "runs it in the cross-origin topology too")

@@ -122,6 +122,10 @@ def backend(live_backend: LiveServer, request: pytest.FixtureRequest, output_pat
     yield client
     if artifacts.failed(request.node):
         artifacts.write_timeline(output_path, client)
+    if request.config.getoption("conformance_report", None):
+        from harness import report
+
+        report.record(request.node, client.journal())
     client.close()
 
 

@@ -20,7 +20,9 @@ def _logged_in(spa: SpaDriver, path: str = "/") -> None:
 def _assert_one_refresh(backend: BackendClient, check: str) -> str:
     """Exactly one refresh, and it succeeded; returns the jti of the token it issued."""
     answers = [e["status"] for e in evidence.refreshes(backend)]
-    assert answers == [200], f"{check}: expected exactly one refresh, the journal has {answers}"
+    assert answers == [200], (
+        f"{check}: expected exactly one refresh, the journal has {len(answers)} "
+        f"({evidence.tally(answers)})")
     return evidence.issued(backend).access_jtis[-1]
 
 

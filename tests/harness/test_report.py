@@ -1,0 +1,59 @@
+"""--conformance-report: one HTML page with every run, the reason of each failure, timelines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.report import Run, render, timeline_svg
+from tests.broken import spa_variants
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_report_of_a_broken_app_shows_the_failed_check_its_reason_and_its_timeline(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    broken = spa_variants.build("refresh-per-401", tmp_path)
+    report = tmp_path / "out" / "report.html"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "-k", "test_R2_ and 10] or test_R7_",
+        "--topology", "same-origin", "--browser", "chromium", "--spa-dir", str(broken),
+        "--conformance-report", str(report), "--tracing", "off", "--screenshot", "off",
+        "-p", "no:cacheprovider", "-n", "2", timeout=180)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
+    page = report.read_text()
+    assert "2 runs of 2 checks, 1 failed." in page
+    # R2 failed, with its one-line reason; R7 passed.
+    assert re.search(r'class="failed">failed<br>R2: expected exactly one refresh, the journal '
+                     r"has 10 \(10 x 200\)", page), page[:3000]
+    assert 'class="passed">passed</td>' in page
+    # R2's timeline: its ten 401s and the ten refreshes, drawn as bars.
+    r2 = page[page.index("<details id='check-R2--10-'"):]
+    r2 = r2[:r2.index("</details>")]
+    assert r2.count('fill="#d33"') >= 10 and r2.count('fill="#2f5bd3"') == 10
+
+
+def test_timeline_folds_clock_jumps_and_labels_every_request() -> None:
+    journal = [
+        {"start": 100.0, "end": 100.2, "method": "POST", "path": "/api/login", "query": "",
+         "status": 200, "access_jti": None},
+        {"start": 1000.0, "end": 1000.01, "method": "GET", "path": "/api/job-list",
+         "query": "n=0", "status": 401, "access_jti": "abc"},
+        {"start": 1000.02, "end": 1000.05, "method": "POST", "path": "/api/refresh-token",
+         "query": "", "status": 200, "access_jti": None},
+    ]
+    svg = timeline_svg(journal)
+    assert svg.count("<rect") == 3
+    assert "GET /api/job-list?n=0 -&gt; 401" in svg
+    # The 900 s jump of the backend clock is folded: the axis spans well under a second.
+    span = int(re.search(r">(\d+) ms</text></svg>", svg).group(1))  # type: ignore[union-attr]
+    assert span < 1000
+
+
+def test_report_escapes_what_it_quotes() -> None:
+    page = render([Run("R1", "test_R1_x", "chromium", "same-origin", "failed",
+                       "R1: <script>alert(1)</script>")])
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
