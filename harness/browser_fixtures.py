@@ -7,6 +7,7 @@ system browser is launched instead, and with neither the run stops with one line
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,11 @@ from playwright.sync_api import Browser, BrowserType
 from harness.browsers import NoBrowserError, resolve
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 @pytest.fixture(scope="session")
 def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: BrowserType,
                    connect_options: dict[str, Any] | None,
@@ -23,10 +29,11 @@ def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Brows
     def launch(**kwargs: Any) -> Browser:
         options = {**browser_type_launch_args, **kwargs}
         if connect_options:
-            import json
-
+            # The browser server launches the browser itself, with these options; it reads
+            # them in its own (camelCase) spelling.
+            launch_options = json.dumps({_camel(k): v for k, v in options.items()})
             return browser_type.connect(**{**connect_options, "headers": {
-                "x-playwright-launch-options": json.dumps(options),
+                "x-playwright-launch-options": launch_options,
                 **(connect_options.get("headers") or {})}})
         if "channel" not in options and "executable_path" not in options:
             try:

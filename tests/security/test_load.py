@@ -122,8 +122,11 @@ def test_case36_thousand_requests_two_hundred_at_once_lose_and_double_nothing(
     counts = {"requests": requests, "at_once": held, "refreshes": refreshes,
               "rotations": rotations, "jobs_created": created, "errors": errors}
     request.node.user_properties.extend(counts.items())
-    print(f"case 36: {requests} requests ({held} at once), {refreshes} refreshes, "
-          f"{rotations} rotations, {created} jobs created, errors: {errors}")
+    summary = (f"case 36: {requests} requests ({held} at once), {refreshes} refreshes, "
+               f"{rotations} rotations, {created} jobs created, errors: {errors}")
+    # Shown at the end of every run (the root conftest's terminal summary), and under -s.
+    request.node.user_properties.append(("summary_line", summary))
+    print(summary)
 
     assert (requests, held, errors) == (REQUESTS, CONCURRENT, 0), burst.statuses
     assert sum(burst.statuses.values()) == REQUESTS  # every client got its answer
