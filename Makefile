@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 BROWSERS ?= chromium firefox
 PYTEST_ARGS ?=
 JOBS ?= 2
+# Traces of failed checks cost about a third of the suite's time: off for the whole-suite
+# run, on with `make test TRACING=retain-on-failure`.
+TRACING ?= off
 DEMO_PORT ?= 8000
 
 .PHONY: demo test install browsers lint clean
@@ -29,7 +32,7 @@ browsers: install
 	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
 
 test: browsers
-	$(BIN)/python -m pytest -n $(JOBS) $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 demo: install
 	@mkdir -p .demo
