@@ -20,6 +20,8 @@ let expiresAt = 0;
 let lifetimeMs = 0;
 let user = null;
 let refreshing = null; // the one refresh in flight
+let rounds = 0; // refreshes started by this tab
+let lastFailure = null; // {round, outcome} of the last refresh that failed but kept the session
 const guarded = new Set(["/profile", "/admin"]);
 const tabs = new BroadcastChannel("fetch-example-auth");
 
@@ -78,12 +80,16 @@ async function api(method, path, body, { skipAuth = false } = {}) {
   else if (token && expiresAt - Date.now() < Math.min(SKEW_MS, lifetimeMs / 2)
            && expiresAt > Date.now()) await refresh();
   const sent = token;
+  const sentInRound = rounds;
   const bearer = (t) => (t ? { Authorization: `Bearer ${t}` } : {});
   const res = await send(method, url, { body, headers: bearer(sent) });
   if (res.status !== 401 || sent === null) return res;
   if (token === null) return res; // the session ended meanwhile: nothing to refresh
   if (token !== sent) return send(method, url, { body, headers: bearer(token) });
-  const outcome = await refresh(sent);
+  // A refresh that started after this request was sent, and failed, answers for it too:
+  // its late 401 shares that failure instead of starting another attempt.
+  const outcome = !refreshing && lastFailure?.round > sentInRound ? lastFailure.outcome
+    : await refresh(sent);
   if (!outcome.ok) return outcome.rejected ? res : { status: outcome.status, body: null, error: outcome.error };
   return send(method, url, { body, headers: bearer(token) });
 }
@@ -128,6 +134,7 @@ function nextToken(waitMs) {
 
 function refresh(failed = token) {
   if (refreshing) return refreshing;
+  const round = ++rounds;
   refreshing = (async () => {
     const hadSession = token !== null || user !== null;
     const before = await counter(false);
@@ -153,6 +160,10 @@ function refresh(failed = token) {
       return { ok: false, rejected, status: res.status, error: res.error ?? `refresh ${res.status}` };
     });
   })().catch((err) => ({ ok: false, rejected: false, status: 0, error: String(err) }))
+    .then((outcome) => {
+      lastFailure = outcome.ok || outcome.rejected ? null : { round, outcome };
+      return outcome;
+    })
     .finally(() => { refreshing = null; });
   return refreshing;
 }
