@@ -27,13 +27,16 @@ def test_report_of_a_broken_app_shows_the_failed_check_its_reason_and_its_timeli
     page = report.read_text()
     assert "2 runs of 2 checks, 1 failed." in page
     # R2 failed, with its one-line reason; R7 passed.
-    assert re.search(r'class="failed">failed<br>R2: expected exactly one refresh, the journal '
-                     r"has 10 \(10 x 200\)", page), page[:3000]
+    # (How many refreshes the broken app makes depends on timing; more than one, always.)
+    reason = re.search(r'class="failed">failed<br>R2: expected exactly one refresh, the '
+                       r"journal has (\d+) \(\d+ x 200\)", page)
+    assert reason and int(reason.group(1)) > 1, page[:3000]
     assert 'class="passed">passed</td>' in page
-    # R2's timeline: its ten 401s and the ten refreshes, drawn as bars.
+    # R2's timeline: its ten 401s and each of the refreshes, drawn as bars.
     r2 = page[page.index("<details id='check-R2--10-'"):]
     r2 = r2[:r2.index("</details>")]
-    assert r2.count('fill="#d33"') >= 10 and r2.count('fill="#2f5bd3"') == 10
+    assert r2.count('fill="#d33"') >= 10
+    assert r2.count('fill="#2f5bd3"') == int(reason.group(1))
 
 
 def test_timeline_folds_clock_jumps_and_labels_every_request() -> None:
