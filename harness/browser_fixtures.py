@@ -14,12 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType
 
-from harness.browsers import NoBrowserError, resolve
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+from harness.browsers import NoBrowserError, camel_case_options, resolve
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +26,7 @@ def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Brows
         if connect_options:
             # The browser server launches the browser itself, with these options; it reads
             # them in its own (camelCase) spelling.
-            launch_options = json.dumps({_camel(k): v for k, v in options.items()})
+            launch_options = json.dumps(camel_case_options(options))
             return browser_type.connect(**{**connect_options, "headers": {
                 "x-playwright-launch-options": launch_options,
                 **(connect_options.get("headers") or {})}})

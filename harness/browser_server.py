@@ -26,7 +26,7 @@ from pathlib import Path
 
 from playwright._impl._driver import compute_driver_executable
 
-from harness.browsers import ENGINES, NoBrowserError, resolve
+from harness.browsers import ENGINES, NoBrowserError, camel_case_options, resolve
 
 WS_PATH = "/harness"
 
@@ -41,13 +41,8 @@ require(pkg)[engine].launchServer(JSON.parse(options)).then((server) => {
 """
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _options(engine: str, host: str, port: int, headless: bool) -> dict[str, object]:
-    launch = {_camel(k): v for k, v in resolve(engine).launch_args.items()}
+    launch = camel_case_options(resolve(engine).launch_args)
     return {**launch, "host": host, "port": port, "wsPath": WS_PATH, "headless": headless}
 
 

@@ -154,3 +154,12 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def camel_case_options(options: dict[str, object]) -> dict[str, object]:
+    """Launch options spelled as Playwright's Node.js side reads them (`executablePath`)."""
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {camel(k): v for k, v in options.items()}

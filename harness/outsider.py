@@ -23,15 +23,11 @@ class Outsider:
     def close(self) -> None:
         self._http.close()
 
-    def _post(self, path: str, cookie: str, origin: str | None = None,
-              csrf_header: bool = True) -> httpx.Response:
-        headers = {"Origin": origin or self._origin, "Cookie": f"{self._cookie_name}={cookie}"}
-        return self._http.post(path, headers={**(CSRF_HEADER if csrf_header else {}), **headers})
-
     def post(self, path: str, cookie: str, *, origin: str | None = None,
              csrf_header: bool = True) -> httpx.Response:
         """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
-        return self._post(path, cookie, origin, csrf_header)
+        headers = {"Origin": origin or self._origin, "Cookie": f"{self._cookie_name}={cookie}"}
+        return self._http.post(path, headers={**(CSRF_HEADER if csrf_header else {}), **headers})
 
     def get(self, path: str, access_token: str) -> httpx.Response:
         """An API call with a (stolen or old) access token."""
@@ -45,8 +41,8 @@ class Outsider:
 
     def refresh(self, cookie: str) -> httpx.Response:
         """Rotate the family with a stolen cookie value."""
-        return self._post("/api/refresh-token", cookie)
+        return self.post("/api/refresh-token", cookie)
 
     def logout(self, cookie: str) -> httpx.Response:
         """Revoke the family the cookie belongs to."""
-        return self._post("/api/logout", cookie)
+        return self.post("/api/logout", cookie)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 # Everything in the page's storage as text: Web Storage, every IndexedDB record, every
 # Cache Storage response, and document.cookie.
@@ -118,3 +118,9 @@ def found_in_document(page: Page, values: list[str]) -> list[str]:
     })""")
     return [f"{place} holds {v[:12]}…" for place, text in places.items() for v in values
             if v and v in text]
+
+
+def cookie_value(context: BrowserContext, name: str) -> str | None:
+    """The value of cookie `name` in the browser's jar (HttpOnly ones included), if any."""
+    values = [c["value"] for c in context.cookies() if c["name"] == name]
+    return values[0] if values else None

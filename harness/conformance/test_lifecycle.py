@@ -11,6 +11,7 @@ from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 from harness.outsider import Outsider
+from harness.page_probes import cookie_value
 from harness.time_control import TimeControl
 from mock_backend import Settings
 
@@ -20,10 +21,6 @@ DAY = 86400
 def _path_is(path: str) -> re.Pattern[str]:
     return re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$")
 
-
-def _cookie(context: BrowserContext, name: str) -> str | None:
-    values = [c["value"] for c in context.cookies() if c["name"] == name]
-    return values[0] if values else None
 
 
 @pytest.mark.conformance("L1", cross_origin=True)
@@ -86,7 +83,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
     spa.open("/profile")
     spa.login()
     access = evidence.current_access_token(backend)
-    cookie = _cookie(context, backend_settings.cookie_name)
+    cookie = cookie_value(context, backend_settings.cookie_name)
     assert cookie, "L4: no refresh cookie after login"
 
     spa.logout()
@@ -94,7 +91,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
         "L4: the app did not call the server to log out")
     states = [(f["state"], f["reason"]) for f in backend.sessions()]
     assert states == [("revoked", "logout")], f"L4: families after logout {states}"
-    assert _cookie(context, backend_settings.cookie_name) is None, "L4: cookie not cleared"
+    assert cookie_value(context, backend_settings.cookie_name) is None, "L4: cookie not cleared"
     assert not spa.is_authenticated(), "L4: still authenticated after logout"
     expect(spa.page.get_by_test_id("login-form")).to_be_visible()
     spa.page.reload()

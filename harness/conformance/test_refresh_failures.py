@@ -9,6 +9,7 @@ from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 from harness.outsider import Outsider
+from harness.page_probes import cookie_value
 from mock_backend import Settings
 
 # A refresh that never answers must be given up within this much page time (F2).
@@ -16,10 +17,6 @@ REFRESH_GIVE_UP_S = 30
 # A slow refresh that still answers within this much page time must be waited for (F3).
 SLOW_REFRESH_S = 5
 
-
-def _cookie(context: BrowserContext, name: str) -> str | None:
-    values = [c["value"] for c in context.cookies() if c["name"] == name]
-    return values[0] if values else None
 
 
 @pytest.mark.conformance("F1", cross_origin=True)
@@ -29,7 +26,7 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
         backend_settings: Settings, why: str) -> None:
     spa.open("/")
     spa.login()
-    cookie = _cookie(context, backend_settings.cookie_name)
+    cookie = cookie_value(context, backend_settings.cookie_name)
     assert cookie, "F1: no refresh cookie after login"
     if why == "expired":  # past the family's absolute lifetime
         backend.advance_clock(backend_settings.refresh_ttl + 1)
@@ -46,7 +43,7 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     assert attempts == [401], f"F1: expected exactly one refused refresh, got {attempts}"
     assert not spa.is_authenticated(), "F1: the access token is still in memory"
     expect(spa.page.get_by_test_id("login-form")).to_be_visible()
-    assert _cookie(context, backend_settings.cookie_name) is None, (
+    assert cookie_value(context, backend_settings.cookie_name) is None, (
         "F1: the refused refresh did not clear the cookie")
 
 

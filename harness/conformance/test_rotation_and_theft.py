@@ -11,12 +11,8 @@ from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 from harness.outsider import Outsider
+from harness.page_probes import cookie_value
 from mock_backend import Settings
-
-
-def _cookie(context: BrowserContext, name: str) -> str | None:
-    values = [c["value"] for c in context.cookies() if c["name"] == name]
-    return values[0] if values else None
 
 
 @pytest.mark.conformance("T1")
@@ -25,12 +21,12 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
         backend_settings: Settings) -> None:
     spa.open("/")
     spa.login()
-    values = [_cookie(context, backend_settings.cookie_name)]
+    values = [cookie_value(context, backend_settings.cookie_name)]
     for round_ in range(2):
         evidence.expire_access_token(backend)
         res = spa.request("GET", f"/api/job-list?t1={round_}")
         assert res.status == 200, f"T1: the request that needed refresh {round_ + 1} got {res}"
-        values.append(_cookie(context, backend_settings.cookie_name))
+        values.append(cookie_value(context, backend_settings.cookie_name))
     assert None not in values and len(set(values)) == 3, (
         "T1: the refresh cookie did not change at every refresh")
     generations = [e["refresh_generation"] for e in evidence.refreshes(backend)]

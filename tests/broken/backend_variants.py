@@ -55,17 +55,10 @@ def readable_cookie(app: ASGIApp) -> ASGIApp:
         parts = [p for p in value.split(b"; ") if p.lower() != b"httponly"]
         return b"; ".join(b"Path=/" if p.lower().startswith(b"path=") else p for p in parts)
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        async def rewriting(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [
-                    (k, loosen(v) if k.lower() == b"set-cookie" else v)
-                    for k, v in message["headers"]]}
-            await send(message)
+    def rewrite(scope: Scope, headers: list) -> list:
+        return [(k, loosen(v) if k.lower() == b"set-cookie" else v) for k, v in headers]
 
-        await app(scope, receive, rewriting)
-
-    return wrapped
+    return _headers_rewritten(app, rewrite_response=rewrite)
 
 
 def hanging_logout(app: ASGIApp) -> ASGIApp:
