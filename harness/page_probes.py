@@ -51,10 +51,13 @@ _STORAGE_DUMP = """async () => {
 
 # A bounded breadth-first walk from `window` over own property names (enumerable or
 # not), reading values through getters; reports the path of every string holding a
-# needle. Private fields and closures are out of reach, which is the point.
+# needle. Private fields and closures are out of reach, which is the point. Web Storage is
+# left out: it is S4's (`found_in_storage`), so a token kept there fails S4, not S5 too.
 _GLOBALS_WALK = """([needles, maxNodes, maxDepth]) => {
   const hits = [];
-  const seen = new Set([window]);
+  const storages = [];
+  try { storages.push(window.localStorage, window.sessionStorage); } catch { /* opaque origin */ }
+  const seen = new Set([window, ...storages]);
   const queue = [[window, "window", 0]];
   let nodes = 0;
   const check = (value, path) => {

@@ -1,19 +1,111 @@
-"""The example apps pass every conformance check, served by the harness through --spa-dir."""
+"""Apps built elsewhere, checked the way their teams would check them.
+
+- The example apps pass every check through `--spa-dir`: `examples/angular` (its test build,
+  made by `make angular-example`) here, `examples/fetch` from a clean install.
+- The fetch example runs from an empty directory, with the harness installed by
+  `pip install <repo>` into a new virtualenv: the documented command, nothing else.
+- An app with one well-known mistake fails, over the whole suite, only the checks that
+  describe that mistake, and the report gives each failure's reason in one line.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import venv
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from tests.broken import spa_variants
+
 REPO = Path(__file__).resolve().parents[2]
+ANGULAR_BUILD = REPO / "examples" / "angular" / "dist" / "harness"
+BOTH = ("--browser", "chromium", "--browser", "firefox")
+QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
 
 
-def test_fetch_example_passes_every_check_in_both_browsers(pytester: pytest.Pytester) -> None:
+def test_angular_example_passes_every_check_in_both_browsers(pytester: pytest.Pytester) -> None:
+    if os.environ.get("SKIP_ANGULAR"):
+        pytest.skip("SKIP_ANGULAR is set: examples/angular was not built")
+    if not (ANGULAR_BUILD / "index.html").is_file():
+        pytest.fail(f"{ANGULAR_BUILD} is missing: build it with `make angular-example` "
+                    "(or set SKIP_ANGULAR=1 to leave the Angular example out)")
     result = pytester.runpytest_subprocess(
-        "--pyargs", "harness.conformance", "--spa-dir", str(REPO / "examples" / "fetch"),
-        "--browser", "chromium", "--browser", "firefox", "-n", "2",
-        "--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider", timeout=900)
+        "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *BOTH, "-n", "2",
+        *QUIET, timeout=900)
     outcomes = result.parseoutcomes()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     assert outcomes.get("passed", 0) >= 100 and not outcomes.get("failed"), outcomes
+
+
+def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO),
+         "pytest-xdist"], capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, install.stderr[-3000:]
+
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    # The command of docs/contract.md, from a directory with no project files in it.
+    run = subprocess.run(
+        [python, "-m", "pytest", "--pyargs", "harness.conformance",
+         "--spa-dir", str(REPO / "examples" / "fetch"), *BOTH, "-n", "2", *QUIET, "-q"],
+        cwd=empty, capture_output=True, text=True, timeout=900,
+        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
+    tail = run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.returncode == 0, tail
+    passed = re.search(r"(\d+) passed", run.stdout)
+    assert passed and int(passed.group(1)) >= 100 and " failed" not in run.stdout, tail
+    # The installed package ran, not this checkout.
+    where = subprocess.run([python, "-c", "import harness; print(harness.__file__)"],
+                           cwd=empty, capture_output=True, text=True, check=True).stdout
+    assert str(env_dir) in where and str(REPO) not in where, where
+
+
+# The checks whose text a mistake contradicts. Refreshing once per 401 breaks every check
+# that asks concurrent 401s for one shared refresh (R2, and with a gate or a slow refresh R3
+# and F3, the profile page's two requests in R1, failures shared by waiters in F2, two tabs
+# in T3); R2 must be among them, and nothing else may fail.
+DESCRIBES = {
+    "refresh-per-401": ({"R2"}, {"R1", "R2", "R3", "F2", "F3", "T3"}),
+    "token-in-localstorage": ({"S4"}, {"S4"}),
+}
+
+
+@pytest.mark.parametrize(("variant", "browser"), [("refresh-per-401", "chromium"),
+                                                  ("token-in-localstorage", "firefox")])
+def test_broken_app_fails_only_the_checks_describing_its_mistake(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        variant: str, browser: str) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    report, junit = tmp_path / "report.html", tmp_path / "results.xml"
+    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", browser)
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "--spa-dir",
+        str(spa_variants.build(variant, tmp_path)), *browsers, "-n", "2", *QUIET,
+        "--conformance-report", str(report), "--junitxml", str(junit), timeout=900)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+
+    cases = ET.parse(junit).getroot().iter("testcase")
+    failed = {re.match(r"test_([A-Z]\d)_", c.get("name", "")).group(1)  # type: ignore[union-attr]
+              for c in cases if c.find("failure") is not None or c.find("error") is not None}
+    must, may = DESCRIBES[variant]
+    assert must <= failed <= may, f"{variant}: failed {sorted(failed)}, expected {sorted(must)} " \
+                                  f"and nothing outside {sorted(may)}"
+
+    # The report: one failed cell per failed run, each with a one-line reason naming its check.
+    page = report.read_text()
+    reasons = re.findall(r'<td class="failed">failed<br>([^<]*)</td>', page)
+    summary = re.search(r"(\d+) runs of \d+ checks, (\d+) failed\.", page)
+    assert summary and int(summary.group(2)) == len(reasons) > 0, page[:2000]
+    named = {re.match(r"([A-Z]\d)\b", r).group(1) for r in reasons  # type: ignore[union-attr]
+             if re.match(r"([A-Z]\d)\b", r)}
+    assert named == failed, f"reasons {reasons} do not name the failed checks {sorted(failed)}"
+    assert all("\n" not in r and len(r) < 400 for r in reasons), reasons
+
