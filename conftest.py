@@ -17,3 +17,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in report.user_properties:
             if name == "summary_line" and report.when == "call":
                 terminalreporter.write_line(str(value))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "long: a test that runs a whole pytest session of its own; runs first")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long runs start first, so that under xdist the short tests fill in around them
+    instead of one long run finishing alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

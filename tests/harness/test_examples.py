@@ -27,6 +27,7 @@ BOTH = ("--browser", "chromium", "--browser", "firefox")
 QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
 
 
+@pytest.mark.long
 def test_angular_example_passes_every_check_in_both_browsers(pytester: pytest.Pytester) -> None:
     if os.environ.get("SKIP_ANGULAR"):
         pytest.skip("SKIP_ANGULAR is set: examples/angular was not built")
@@ -41,6 +42,7 @@ def test_angular_example_passes_every_check_in_both_browsers(pytester: pytest.Py
     assert outcomes.get("passed", 0) >= 100 and not outcomes.get("failed"), outcomes
 
 
+@pytest.mark.long
 def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -78,14 +80,16 @@ DESCRIBES = {
 }
 
 
-@pytest.mark.parametrize(("variant", "browser"), [("refresh-per-401", "chromium"),
-                                                  ("token-in-localstorage", "firefox")])
+# One browser each, as in test_checks_can_fail; BROKEN_BROWSERS=both runs both.
+@pytest.mark.long
+@pytest.mark.parametrize(("variant", "engine"), [("refresh-per-401", "chromium"),
+                                                 ("token-in-localstorage", "firefox")])
 def test_broken_app_fails_only_the_checks_describing_its_mistake(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-        variant: str, browser: str) -> None:
+        variant: str, engine: str) -> None:
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     report, junit = tmp_path / "report.html", tmp_path / "results.xml"
-    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", browser)
+    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", engine)
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--spa-dir",
         str(spa_variants.build(variant, tmp_path)), *browsers, "-n", "2", *QUIET,

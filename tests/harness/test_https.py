@@ -8,6 +8,7 @@ SELECTION = " or ".join(f"test_{check}_" for check in
                         ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "S2", "F1"])
 
 
+@pytest.mark.long
 def test_core_R_checks_and_cookie_attributes_pass_over_https_with_a_host_cookie(
         pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
