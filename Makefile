@@ -12,7 +12,7 @@ JOBS ?= 2
 TRACING ?= off
 DEMO_PORT ?= 8000
 
-.PHONY: demo test install browsers angular-example lint clean
+.PHONY: demo test bench install browsers angular-example lint clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -42,6 +42,10 @@ browsers: install
 test: browsers $(if $(SKIP_ANGULAR),,angular-example)
 	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
+# Speed and scale (docs/performance.md): under 10 minutes on a quiet 2-core machine.
+bench: browsers
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 angular-example: $(ANGULAR_BUILD)
 
 $(ANGULAR)/node_modules/.installed: $(ANGULAR)/package-lock.json
@@ -68,7 +72,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy mock_backend harness tests/broken
+	$(BIN)/mypy mock_backend harness tests/broken bench
 
 clean:
 	rm -rf $(VENV) .demo test-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular
