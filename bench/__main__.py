@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import backend_load, burst, overhead, report, startup, suite, svg
+from bench import backend_load, burst, overhead, png, report, startup, suite, svg
 from bench.budget import Budget, rounds
 from bench.options import PARTS, build_parser
 from bench.servers import REPO
@@ -108,10 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         "backend": (args.out.parent / f"backend{suffix}.svg", svg.backend_chart)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.doc.parent.mkdir(parents=True, exist_ok=True)
+    drawn: list[Path] = []
     for part, (path, draw) in charts.items():
         if part in parts:
             path.write_text(draw(parts[part]) + "\n")
+            drawn.append(path)
             results.setdefault("charts", {})[part] = os.path.relpath(path, args.doc.parent)
+    png.render(drawn)  # name.png beside each name.svg
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     args.doc.write_text(report.render(results))
     print(f"wrote {args.out} and {args.doc}; elapsed {budget.elapsed():.0f} s "

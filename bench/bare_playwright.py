@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from bench.launch import config_script, harness_backend, launch
 from bench.timers import PhaseTimers
+from harness.driver import POLL_MS
 
 MECHANICS_PAGES = 4
 
@@ -60,7 +61,7 @@ def _driver_mechanics(browser: Browser, url: str, pages: int) -> dict[str, float
             if name == "evaluate_ms":
                 page.evaluate("() => 1")
             else:
-                page.wait_for_function("s => s.done", arg=handle, polling=50)
+                page.wait_for_function("s => s.done", arg=handle, polling=POLL_MS)
             samples[name].append((time.perf_counter() - start) * 1000)
         context.close()
     return {name: statistics.median(values) for name, values in samples.items()}

@@ -16,25 +16,23 @@ class Cause:
 
 
 _DRIVER_POLL = Cause(
-    "the driver awaits each app call with `wait_for_function(..., polling=50)` "
-    "(harness/driver.py), so a call returns on the first 50 ms tick after its promise "
+    "the driver awaits each app call with `wait_for_function(..., polling=POLL_MS)` "
+    "(10 ms, harness/driver.py), so a call returns on the first tick after its promise "
     "settles, where `page.evaluate` returns as soon as it settles; {mechanics}",
-    "await the promise in `page.evaluate`, racing it against a timeout inside the page "
-    "(keeps the 'no promise hangs' report of F2)")
+    "await the promise in `page.evaluate` and bound it from outside the page (a timeout "
+    "inside it would stop under a page clock the check installed), keeping F2's 'no promise "
+    "hangs' report")
 
 CAUSES: dict[str, Cause] = {
     "pytest-playwright: screenshot on close": Cause(
-        "pytest-playwright screenshots every page when a context closes, also when the "
-        "check passed, and deletes the file afterwards; the harness turns "
-        "`--screenshot only-on-failure` on unless told otherwise",
-        "take the screenshot in the harness's own teardown only when "
-        "`artifacts.failed(item)` is true, or run with `--screenshot off`"),
+        "given `--screenshot only-on-failure`, pytest-playwright screenshots every page when "
+        "a context closes, also when the check passed, and deletes the file afterwards",
+        "leave `--screenshot` out: the harness then screenshots the pages of failed checks "
+        "only (harness/artifacts.py)"),
     "harness: control client open": Cause(
-        "the `backend` fixture opens a new `httpx.Client` for every check; with "
-        "`verify=True` (the `tls_verify` default, plain http included) httpx builds a TLS "
-        "context and loads the CA bundle each time",
-        "one control client per session, or a session-scoped `ssl.SSLContext` from "
-        "`tls_verify` instead of `True`"),
+        "the `backend` fixture opens a new `httpx.Client` for every check (its TLS context "
+        "is built once per session, `tls_verify`)",
+        "one control client per session"),
     "harness: driver contract probe": Cause(
         "every driver call first evaluates `typeof window.authHarness` in the page: one "
         "more round trip to the browser per call",
@@ -64,6 +62,7 @@ CAUSES: dict[str, Cause] = {
         "the page-watch listeners handling each browser event", "nothing: they are the "
         "evidence"),
 }
+
 
 def driver_mechanics(m: dict[str, float]) -> str:
     """The measured cost of the driver's way of waiting, in words."""

@@ -8,13 +8,14 @@ from typing import Any
 from bench.options import markdown_table
 from bench.overhead_causes import CAUSES, UNKNOWN, Cause, driver_mechanics
 from bench.stats import Figure
+from harness import driver
 
 OVERHEAD_LIMIT = 1.3
 # Phases whose harness-minus-baseline median is smaller than this are not discussed.
 NOTABLE_MS = 5.0
-# The driver's calls that wait with `wait_for_function(polling=50)`.
+# The driver's calls that wait with `wait_for_function(polling=POLL_MS)`.
 DRIVER_WAITS = ("app: ready", "app: login", "app: request")
-POLL_MS = 50.0
+POLL_MS = float(driver.POLL_MS)
 # A load generator above this share of a core limits the throughput it measures.
 CLIENT_BOUND = 0.8
 
@@ -191,8 +192,8 @@ def _burst(part: dict[str, Any], chart: str | None) -> list[str]:
              "an expired access token (`SpaDriver.burst` after "
              "`evidence.expire_access_token`), a fresh context, backend and login per run. "
              "*Settled*: from starting the burst in the page to every promise settled, as "
-             "the driver sees it (it polls every 50 ms). *Backend span*: first request in "
-             "to last answer out in the backend journal. *Refreshes*: "
+             f"the driver sees it (it polls every {driver.POLL_MS} ms). *Backend span*: "
+             "first request in to last answer out in the backend journal. *Refreshes*: "
              "`evidence.refreshes`, one count per run.", "",
              f"Result: {verdict}.", "",
              "| N | " + " | ".join(f"{e} settled | {e} backend span | {e} refreshes"
@@ -253,8 +254,10 @@ def _backend(part: dict[str, Any], chart: str | None) -> list[str]:
 def _chart(title: str, path: str | None) -> list[str]:
     if path is None:
         return []
-    return [f"![{title}]({path})", "",
-            "(An SVG drawn by `bench/svg.py`: medians, min–max whiskers.)", ""]
+    png = path.removesuffix(".svg") + ".png"
+    return [f"![{title}]({png})", "",
+            f"(Medians with min–max whiskers: [SVG]({path}) drawn by `bench/svg.py`, the PNG "
+            "rendered from it by Chromium, `bench/png.py`.)", ""]
 
 
 Section = Callable[[dict[str, Any], "str | None"], list[str]]

@@ -81,6 +81,8 @@ def spa(backend: BackendClient, context: BrowserContext, page_watch: PageWatch, 
     context.add_init_script(f"window.authHarnessConfig = {json.dumps(harness_config)};")
     yield SpaDriver(page, spa_url)
     if artifacts.failed(request.node):
+        if request.config.stash.get(artifacts.OWN_SCREENSHOTS, False):
+            artifacts.screenshot_pages(output_path, context)
         return
     problems = artifacts.hygiene_problems(page_watch, page)
     if problems:

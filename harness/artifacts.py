@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from harness import timeline
 from harness.backend_client import BackendClient
 from harness.page_watch import PageWatch
 
 TIMELINE_FILE = "journal-timeline.txt"
+# Set when the harness takes the screenshots of failed checks (`--screenshot` not given).
+OWN_SCREENSHOTS = pytest.StashKey[bool]()
 
 
 def failed(item: pytest.Item) -> bool:
@@ -31,6 +33,17 @@ def write_timeline(output_path: str, backend: BackendClient) -> Path | None:
     path = folder / TIMELINE_FILE
     path.write_text(text)
     return path
+
+
+def screenshot_pages(output_path: str, context: BrowserContext) -> None:
+    """Every open tab as `test-failed-N.png`, the names pytest-playwright gives them."""
+    folder = Path(output_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, page in enumerate(context.pages, start=1):
+        try:
+            page.screenshot(path=folder / f"test-failed-{index}.png", timeout=5_000)
+        except Exception:  # noqa: BLE001 - a closed or crashed tab must not mask the failure
+            continue
 
 
 def hygiene_problems(watch: PageWatch, page: Page) -> list[str]:

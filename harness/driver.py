@@ -17,6 +17,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 # How long a driver call may take before the check reports a hanging promise (F2: "no
 # promise hangs"). Wall time, but only ever reached when the app is broken.
 SETTLE_TIMEOUT_MS = 15_000
+# How often a pending driver call is looked at: each call returns at most this long after
+# it settled. Playwright polls with its own timer, which a page clock a check installed
+# does not stop.
+POLL_MS = 10
 
 # Starts the requests at once and keeps their promise in a wrapper object, so that
 # `evaluate_handle` returns at once instead of awaiting it.
@@ -85,7 +89,7 @@ class Pending:
         """Wait until every request settled; a request that never does fails the check."""
         try:
             self._page.wait_for_function("s => s.done", arg=self._handle, timeout=timeout_ms,
-                                         polling=50)
+                                         polling=POLL_MS)
         except PlaywrightTimeoutError:
             raise DriverError(f"{self.size} request(s) through authHarness.request did not "
                               f"settle within {timeout_ms / 1000:.0f} s") from None
@@ -147,7 +151,7 @@ class SpaDriver:
         handle = self.page.evaluate_handle(_SETTLING % script, arg)
         try:
             self.page.wait_for_function("s => s.done", arg=handle, timeout=SETTLE_TIMEOUT_MS,
-                                        polling=50)
+                                        polling=POLL_MS)
         except PlaywrightTimeoutError:
             raise DriverError(f"authHarness.{what}() did not settle within "
                               f"{SETTLE_TIMEOUT_MS / 1000:.0f} s") from None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import artifacts
+
 # The fixtures live in two modules; importing them here registers them with the plugin.
 from harness.app_fixtures import (  # noqa: F401
     api_base_url,
@@ -78,8 +80,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # Failure artifacts are on unless asked otherwise: a failed check keeps its trace and
 # screenshot (pytest-playwright's options, same names) next to the journal timeline.
-_ARTIFACT_DEFAULTS = {"tracing": ("--tracing", "retain-on-failure"),
-                      "screenshot": ("--screenshot", "only-on-failure")}
+# pytest-playwright's only-on-failure screenshots every page of every test and deletes the
+# files of the passed ones; unless `--screenshot` is given, the harness takes them itself,
+# of failed checks only.
+_ARTIFACT_DEFAULTS = {"tracing": ("--tracing", "retain-on-failure")}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,6 +97,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for dest, (flag, value) in _ARTIFACT_DEFAULTS.items():
         if getattr(config.option, dest, None) == "off" and flag not in given:
             setattr(config.option, dest, value)
+    config.stash[artifacts.OWN_SCREENSHOTS] = (
+        getattr(config.option, "screenshot", None) == "off" and "--screenshot" not in given)
     if config.getoption("spa_url") and config.getoption("spa_dir"):
         raise pytest.UsageError("--spa-url and --spa-dir exclude each other: the app is "
                                 "either running already or served from a folder")

@@ -68,8 +68,9 @@ def tls(pytestconfig: pytest.Config,
 
 @pytest.fixture(scope="session")
 def tls_verify(tls: TlsFiles | None) -> ssl.SSLContext | bool:
-    """What the harness's HTTP clients verify server certificates against."""
-    return tls.client_context() if tls else True
+    """What the harness's HTTP clients verify server certificates against: one context for
+    the session (a new client with `verify=True` would load the CA bundle every time)."""
+    return tls.client_context() if tls else ssl.create_default_context()
 
 
 @pytest.fixture(scope="session")

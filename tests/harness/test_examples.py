@@ -35,8 +35,8 @@ def test_angular_example_passes_every_check_in_both_browsers(pytester: pytest.Py
         pytest.fail(f"{ANGULAR_BUILD} is missing: build it with `make angular-example` "
                     "(or set SKIP_ANGULAR=1 to leave the Angular example out)")
     result = pytester.runpytest_subprocess(
-        "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *BOTH, "-n", "2",
-        *QUIET, timeout=900)
+        "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *BOTH, *QUIET,
+        timeout=900)
     outcomes = result.parseoutcomes()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     assert outcomes.get("passed", 0) >= 100 and not outcomes.get("failed"), outcomes
@@ -48,16 +48,17 @@ def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO),
-         "pytest-xdist"], capture_output=True, text=True, timeout=600)
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+        capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-3000:]
 
     empty = tmp_path / "elsewhere"
     empty.mkdir()
-    # The command of docs/contract.md, from a directory with no project files in it.
+    # The command of docs/contract.md, from a directory with no project files in it; in one
+    # process (no pytest-xdist), as the suite itself already runs two workers.
     run = subprocess.run(
         [python, "-m", "pytest", "--pyargs", "harness.conformance",
-         "--spa-dir", str(REPO / "examples" / "fetch"), *BOTH, "-n", "2", *QUIET, "-q"],
+         "--spa-dir", str(REPO / "examples" / "fetch"), *BOTH, *QUIET, "-q"],
         cwd=empty, capture_output=True, text=True, timeout=900,
         env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
     tail = run.stdout[-3000:] + run.stderr[-2000:]
@@ -92,7 +93,7 @@ def test_broken_app_fails_only_the_checks_describing_its_mistake(
     browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", engine)
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--spa-dir",
-        str(spa_variants.build(variant, tmp_path)), *browsers, "-n", "2", *QUIET,
+        str(spa_variants.build(variant, tmp_path)), *browsers, *QUIET,
         "--conformance-report", str(report), "--junitxml", str(junit), timeout=900)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
 
@@ -112,4 +113,3 @@ def test_broken_app_fails_only_the_checks_describing_its_mistake(
              if re.match(r"([A-Z]\d)\b", r)}
     assert named == failed, f"reasons {reasons} do not name the failed checks {sorted(failed)}"
     assert all("\n" not in r and len(r) < 400 for r in reasons), reasons
-
