@@ -55,16 +55,19 @@ def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     # The command of docs/contract.md, from a directory with no project files in it; in one
-    # process (no pytest-xdist), as the suite itself already runs two workers.
+    # process (no pytest-xdist), as the suite itself already runs several workers, and in
+    # Chromium (the Angular example and the reference SPA run in both browsers;
+    # BROKEN_BROWSERS=both runs this one in both too).
+    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", "chromium")
     run = subprocess.run(
         [python, "-m", "pytest", "--pyargs", "harness.conformance",
-         "--spa-dir", str(REPO / "examples" / "fetch"), *BOTH, *QUIET, "-q"],
+         "--spa-dir", str(REPO / "examples" / "fetch"), *browsers, *QUIET, "-q"],
         cwd=empty, capture_output=True, text=True, timeout=900,
         env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
     tail = run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0, tail
     passed = re.search(r"(\d+) passed", run.stdout)
-    assert passed and int(passed.group(1)) >= 100 and " failed" not in run.stdout, tail
+    assert passed and int(passed.group(1)) >= 50 and " failed" not in run.stdout, tail
     # The installed package ran, not this checkout.
     where = subprocess.run([python, "-c", "import harness; print(harness.__file__)"],
                            cwd=empty, capture_output=True, text=True, check=True).stdout
