@@ -28,18 +28,20 @@ QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
 
 
 @pytest.mark.long
-def test_angular_example_passes_every_check_in_both_browsers(pytester: pytest.Pytester) -> None:
+def test_angular_example_passes_every_check(pytester: pytest.Pytester) -> None:
     if os.environ.get("SKIP_ANGULAR"):
         pytest.skip("SKIP_ANGULAR is set: examples/angular was not built")
     if not (ANGULAR_BUILD / "index.html").is_file():
         pytest.fail(f"{ANGULAR_BUILD} is missing: build it with `make angular-example` "
                     "(or set SKIP_ANGULAR=1 to leave the Angular example out)")
+    # In Firefox, the fetch example's run in Chromium (BROKEN_BROWSERS=both: both browsers).
+    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", "firefox")
     result = pytester.runpytest_subprocess(
-        "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *BOTH, *QUIET,
+        "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *browsers, *QUIET,
         timeout=900)
     outcomes = result.parseoutcomes()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    assert outcomes.get("passed", 0) >= 100 and not outcomes.get("failed"), outcomes
+    assert outcomes.get("passed", 0) >= 50 and not outcomes.get("failed"), outcomes
 
 
 @pytest.mark.long
@@ -56,8 +58,7 @@ def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -
     empty.mkdir()
     # The command of docs/contract.md, from a directory with no project files in it; in one
     # process (no pytest-xdist), as the suite itself already runs several workers, and in
-    # Chromium (the Angular example and the reference SPA run in both browsers;
-    # BROKEN_BROWSERS=both runs this one in both too).
+    # Chromium, the Angular example's run in Firefox (BROKEN_BROWSERS=both: both browsers).
     browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", "chromium")
     run = subprocess.run(
         [python, "-m", "pytest", "--pyargs", "harness.conformance",
