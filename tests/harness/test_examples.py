@@ -27,6 +27,11 @@ BOTH = ("--browser", "chromium", "--browser", "firefox")
 QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
 
 
+def _browsers(engine: str) -> tuple[str, ...]:
+    """`--browser engine`, or both browsers under BROKEN_BROWSERS=both."""
+    return BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", engine)
+
+
 @pytest.mark.long
 def test_angular_example_passes_every_check(pytester: pytest.Pytester) -> None:
     if os.environ.get("SKIP_ANGULAR"):
@@ -35,7 +40,7 @@ def test_angular_example_passes_every_check(pytester: pytest.Pytester) -> None:
         pytest.fail(f"{ANGULAR_BUILD} is missing: build it with `make angular-example` "
                     "(or set SKIP_ANGULAR=1 to leave the Angular example out)")
     # In Firefox, the fetch example's run in Chromium (BROKEN_BROWSERS=both: both browsers).
-    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", "firefox")
+    browsers = _browsers("firefox")
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *browsers, *QUIET,
         timeout=900)
@@ -59,7 +64,7 @@ def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -
     # The command of docs/contract.md, from a directory with no project files in it; in one
     # process (no pytest-xdist), as the suite itself already runs several workers, and in
     # Chromium, the Angular example's run in Firefox (BROKEN_BROWSERS=both: both browsers).
-    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", "chromium")
+    browsers = _browsers("chromium")
     run = subprocess.run(
         [python, "-m", "pytest", "--pyargs", "harness.conformance",
          "--spa-dir", str(REPO / "examples" / "fetch"), *browsers, *QUIET, "-q"],
@@ -94,7 +99,7 @@ def test_broken_app_fails_only_the_checks_describing_its_mistake(
         variant: str, engine: str) -> None:
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     report, junit = tmp_path / "report.html", tmp_path / "results.xml"
-    browsers = BOTH if os.environ.get("BROKEN_BROWSERS") == "both" else ("--browser", engine)
+    browsers = _browsers(engine)
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--spa-dir",
         str(spa_variants.build(variant, tmp_path)), *browsers, *QUIET,
@@ -113,7 +118,6 @@ def test_broken_app_fails_only_the_checks_describing_its_mistake(
     reasons = re.findall(r'<td class="failed">failed<br>([^<]*)</td>', page)
     summary = re.search(r"(\d+) runs of \d+ checks, (\d+) failed\.", page)
     assert summary and int(summary.group(2)) == len(reasons) > 0, page[:2000]
-    named = {re.match(r"([A-Z]\d)\b", r).group(1) for r in reasons  # type: ignore[union-attr]
-             if re.match(r"([A-Z]\d)\b", r)}
+    named = {m.group(1) for r in reasons if (m := re.match(r"([A-Z]\d)\b", r))}
     assert named == failed, f"reasons {reasons} do not name the failed checks {sorted(failed)}"
     assert all("\n" not in r and len(r) < 400 for r in reasons), reasons
