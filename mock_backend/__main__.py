@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reuse-grace", type=duration, default="0s",
                    help="how long the immediately previous refresh token is still accepted "
                         "after a rotation; any other reuse revokes the family (default 0s)")
+    p.add_argument("--race-window", type=duration, default="2s",
+                   help="how long after a rotation committed the immediately previous refresh "
+                        "token is refused as a lost race (401, no token) instead of revoking "
+                        "the family as a replay; 0s leaves only requests that arrived before "
+                        "the commit (default 2s)")
     p.add_argument("--cookie-name", default="refresh_token",
                    help="refresh cookie name (default refresh_token; __Host- names need "
                         "--cookie-path /)")
@@ -71,6 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, alg=args.alg,
                     store=args.store, allow_origins=args.allow_origins,
                     test_control=args.test_control, reuse_grace=args.reuse_grace,
+                    race_window=args.race_window,
                     cookie_name=args.cookie_name, cookie_path=args.cookie_path,
                     refresh_failure_status=args.refresh_failure_status,
                     spa_dir=None if args.no_spa else (args.spa_dir or default_spa_dir()))

@@ -59,6 +59,7 @@ class Settings:
     allow_origins: list[str] = field(default_factory=list)
     test_control: bool = False
     reuse_grace: float = 0.0
+    race_window: float = 2.0
     cookie_name: str = "refresh_token"
     cookie_path: str = "/api"
     refresh_failure_status: int = 401
@@ -75,6 +76,8 @@ class Settings:
             raise ConfigError("token lifetimes must be positive")
         if self.reuse_grace < 0:
             raise ConfigError("reuse grace must not be negative")
+        if self.race_window < 0:
+            raise ConfigError(f"race window must not be negative: {self.race_window:g}s")
         if self.alg not in ALGORITHMS:
             raise ConfigError(
                 f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")

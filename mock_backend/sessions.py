@@ -37,6 +37,7 @@ class SessionPolicy:
     refresh_ttl: float
     reuse_grace: float
     max_families_per_user: int
+    race_window: float
 
 
 class RefreshSessions:
@@ -65,8 +66,9 @@ class RefreshSessions:
         """Exchange the current refresh value for its successor, exactly once.
 
         `now` is read inside the transaction, so `rotated_at` is the commit time.
-        `arrived_at` tells a lost race (the request came before that commit, with the
-        value then current) from a replay (it came after): only a replay revokes.
+        `arrived_at` tells a lost race (the request came before that commit, or within
+        the race window after it, with the previous value) from a replay: only a replay
+        revokes.
         """
         if not value:
             raise RefreshRejected("missing")
@@ -99,10 +101,16 @@ class RefreshSessions:
             raise rejected
         return IssuedRefresh(successor, family)
 
-    @staticmethod
-    def _lost_race(record: TokenRecord, family: RefreshFamily, arrived_at: float | None) -> bool:
-        return (arrived_at is not None and record.generation == family.generation - 1
-                and arrived_at < family.rotated_at)
+    def _lost_race(self, record: TokenRecord, family: RefreshFamily,
+                   arrived_at: float | None) -> bool:
+        """A browser may send the old cookie for a few ms after the rotation committed because
+        it had not stored the new Set-Cookie yet; a replay looks the same, so inside the window
+        it is refused without revoking, and it gets no token."""
+        if arrived_at is None or record.generation != family.generation - 1:
+            return False
+        late_by = arrived_at - family.rotated_at  # negative: it came before the commit
+        window = self.policy.race_window
+        return late_by < 0 or (window > 0 and late_by <= window)
 
     def _in_grace(self, record: TokenRecord, family: RefreshFamily, now: float) -> bool:
         """Only the immediately previous value, and only within the grace window."""

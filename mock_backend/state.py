@@ -30,7 +30,7 @@ class Backend:
         clock = Clock()
         store = open_store(settings.store)
         policy = SessionPolicy(settings.refresh_ttl, settings.reuse_grace,
-                               settings.max_families_per_user)
+                               settings.max_families_per_user, settings.race_window)
         jobs = JobBoard()
         jobs.reset(clock.now())
         return cls(settings=settings, clock=clock,

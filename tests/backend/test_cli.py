@@ -11,8 +11,8 @@ from mock_backend.__main__ import build_parser, settings_from_args
 from mock_backend.config import ConfigError, Settings, parse_duration
 
 OPTIONS = ["--host", "--port", "--access-ttl", "--refresh-ttl", "--alg", "--store",
-           "--allow-origin", "--test-control", "--reuse-grace", "--cookie-name", "--cookie-path",
-           "--refresh-failure-status", "--spa-dir"]
+           "--allow-origin", "--test-control", "--reuse-grace", "--race-window", "--cookie-name",
+           "--cookie-path", "--refresh-failure-status", "--spa-dir"]
 
 
 def test_help_explains_every_option() -> None:
@@ -26,8 +26,8 @@ def test_help_explains_every_option() -> None:
 def test_defaults_match_the_design() -> None:
     s = settings_from_args(build_parser().parse_args([]))
     assert (s.access_ttl, s.refresh_ttl, s.alg, s.store) == (900, 7 * 86400, "HS256", "memory")
-    assert (s.cookie_name, s.cookie_path, s.reuse_grace, s.test_control) == (
-        "refresh_token", "/api", 0, False)
+    assert (s.cookie_name, s.cookie_path, s.reuse_grace, s.race_window, s.test_control) == (
+        "refresh_token", "/api", 0, 2, False)
     assert s.spa_dir is not None and (s.spa_dir / "index.html").is_file()
 
 
@@ -35,6 +35,22 @@ def test_defaults_match_the_design() -> None:
                                                ("2h", 7200), ("45", 45), ("0.5s", 0.5)])
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("0s", 0), ("0.25", 0.25), ("1.5s", 1.5),
+                                               ("1m", 60)])
+def test_race_window_option_takes_a_duration(text: str, seconds: float) -> None:
+    s = settings_from_args(build_parser().parse_args(["--race-window", text]))
+    assert s.race_window == seconds
+
+
+def test_negative_race_window_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^race window must not be negative: -0.5s$"):
+        Settings(race_window=-0.5)
+    r = subprocess.run([sys.executable, "-m", "mock_backend", "--race-window=-1s"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "argument --race-window: invalid duration '-1s'" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("args", [["--access-ttl", "soon"], ["--alg", "none"],

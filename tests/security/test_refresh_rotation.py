@@ -15,12 +15,14 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
+from mock_backend import Settings
 from tests.backend.wire import login, parse_set_cookie, refresh
 from tests.security import forge
 from tests.security.answers import cookie_cleared, no_cookie, not_echoed, unauthorized
 from tests.security.conftest import ServeTarget, Target, http_client
 
 ME = "/api/current-user"
+RACE_WINDOW = Settings.race_window  # the default, which `serve_target` keeps
 
 
 def _refused(r: httpx.Response, *, value_sent: bool = True) -> str:
@@ -84,7 +86,8 @@ def test_case23_previous_value_after_the_grace_window_revokes_the_whole_family(
     previous = t.login().refresh
     rotated = refresh(t.http, previous)
     newest, access = parse_set_cookie(rotated).value, rotated.json()["accessToken"]
-    t.control.advance_clock(grace + 1)
+    # The thief replays after the grace window and after the race window alike.
+    t.control.advance_clock(max(grace, RACE_WINDOW) + 1)
     assert "reused" in _refused(refresh(t.http, previous))
     [family] = t.control.sessions()
     assert (family["state"], family["reason"]) == ("revoked", "reuse")
@@ -145,6 +148,22 @@ def test_case25_twenty_parallel_refreshes_rotate_exactly_once(
     assert (family["generation"], family["state"]) == (1, "live")
     # One live branch: the winner's value is the current one and rotates on.
     assert refresh(t.http, parse_set_cookie(winner).value).status_code == 200
+
+
+def test_case25_previous_value_just_after_the_commit_is_superseded_without_revocation(
+        http: httpx.Client, backend: BackendClient) -> None:
+    previous = login(http).refresh
+    newest = parse_set_cookie(refresh(http, previous)).value
+    # A second tab sent the old cookie before its browser stored the new one: it lands
+    # milliseconds after the commit, inside the race window (a replay there looks the same).
+    r = refresh(http, previous)
+    body = unauthorized(r, token_sent=True, error="invalid_refresh_token")
+    assert body["message"] == "refresh token superseded by a concurrent refresh", body
+    assert "accessToken" not in body, body
+    no_cookie(r)
+    [family] = backend.sessions()
+    assert (family["generation"], family["state"]) == (1, "live"), family
+    assert refresh(http, newest).status_code == 200
 
 
 def test_case26_refresh_past_the_absolute_lifetime_is_401_even_right_after_a_rotation(
