@@ -84,7 +84,9 @@ def spa(backend: BackendClient, context: BrowserContext, page_watch: PageWatch, 
         if request.config.stash.get(artifacts.OWN_SCREENSHOTS, False):
             artifacts.screenshot_pages(output_path, context)
         return
-    problems = artifacts.hygiene_problems(page_watch, page)
+    marker = request.node.get_closest_marker("conformance")
+    check = str(marker.args[0]) if marker else request.node.name
+    problems = artifacts.hygiene_problems(page_watch, page, check)
     if problems:
         artifacts.write_timeline(output_path, backend)
         pytest.fail("\n".join(problems), pytrace=False)

@@ -92,8 +92,14 @@ class BackendClient:
 
     def wait_for(self, predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
         """Poll the journal-backed `predicate` until true; fails after `timeout` seconds."""
+        if not self.wait_until(predicate, timeout):
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+    def wait_until(self, predicate: Any, timeout: float = 10.0) -> bool:
+        """Poll the journal-backed `predicate` until true; False after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+                return False
             self._http.get("/__harness/clock")  # a round trip paces the loop; no sleeping
+        return True

@@ -1,4 +1,4 @@
-"""The SPA driver: `window.authHarness` of DESIGN.md, called from Python.
+"""The SPA driver: `window.authHarness` of docs/contract.md, called from Python.
 
 Every call goes through the app's own login path, HTTP client and interceptors. Nothing
 here knows how the app is built; a team's app that exposes the same object is driven the
@@ -31,9 +31,10 @@ _START = """([requests]) => {
   const settled = (r) => ({ status: r?.status ?? null, body: r?.body ?? null,
                             error: r?.error ?? null });
   const rejected = (e) => ({ status: null, body: null, error: `rejected: ${e?.message ?? e}` });
-  const state = { done: false, results: null };
+  const state = { done: false, results: null, size: requests.length, settled: 0 };
+  const count = (r) => { state.settled += 1; return r; };
   state.promise = Promise.all(requests.map((r) =>
-      Promise.resolve().then(() => call(r)).then(settled, rejected)))
+      Promise.resolve().then(() => call(r)).then(settled, rejected).then(count)))
     .then((results) => { state.results = results; state.done = true; });
   return state;
 }"""
@@ -50,6 +51,10 @@ _SETTLING = """(arg) => {
 
 class DriverError(AssertionError):
     """The app broke the driver contract (missing object, a call that hangs or throws)."""
+
+
+class SetupError(DriverError):
+    """A step every check starts with (open the app, wait for its bootstrap, log in) failed."""
 
 
 @dataclass(frozen=True)
@@ -85,14 +90,25 @@ class Pending:
     def done(self) -> bool:
         return bool(self._handle.evaluate("s => s.done"))
 
-    def results(self, timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
-        """Wait until every request settled; a request that never does fails the check."""
+    def settled_within(self, timeout_ms: float) -> bool:
+        """Whether every request settles within `timeout_ms` (wall time)."""
         try:
             self._page.wait_for_function("s => s.done", arg=self._handle, timeout=timeout_ms,
                                          polling=POLL_MS)
         except PlaywrightTimeoutError:
-            raise DriverError(f"{self.size} request(s) through authHarness.request did not "
-                              f"settle within {timeout_ms / 1000:.0f} s") from None
+            return False
+        return True
+
+    def pending(self) -> int:
+        """How many of the requests have not settled yet."""
+        return int(self._handle.evaluate("s => s.done ? 0 : s.size - s.settled"))
+
+    def results(self, timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
+        """Wait until every request settled; a request that never does fails the check."""
+        if not self.settled_within(timeout_ms):
+            raise DriverError(f"{self.pending()} of {self.size} request(s) through "
+                              f"authHarness.request did not settle within "
+                              f"{timeout_ms / 1000:.0f} s")
         results: list[dict[str, Any]] = self._handle.evaluate("s => s.results")
         return [Response(r["status"], r["body"], r["error"]) for r in results]
 
@@ -112,11 +128,18 @@ class SpaDriver:
         self.ready()
 
     def ready(self) -> None:
-        self._await("window.authHarness.ready", "ready")
+        try:
+            self._await("window.authHarness.ready", "ready")
+        except DriverError as exc:
+            raise SetupError(f"the app at {self.page.url} did not start: {exc}") from None
 
     def login(self, username: str = "alice", password: str | None = None) -> None:
-        self._await("window.authHarness.login(arg[0], arg[1])", "login",
-                    [username, password if password is not None else f"{username}-pass"])
+        try:
+            self._await("window.authHarness.login(arg[0], arg[1])", "login",
+                        [username, password if password is not None else f"{username}-pass"])
+        except DriverError as exc:
+            raise SetupError(f"could not log in as {username} on {self.page.url}: {exc}") \
+                from None
 
     def logout(self) -> None:
         self._await("window.authHarness.logout()", "logout")

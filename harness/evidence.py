@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,9 +108,55 @@ def attempts_by_query(backend: BackendClient, path: str,
     return dict(seen)
 
 
-def tally(statuses: list[int | None]) -> str:
+def tally(statuses: Sequence[int | None]) -> str:
     """`[200, 200, 401]` as `2 x 200, 1 x 401`: short enough for a one-line reason."""
     counts: dict[int | None, int] = {}
     for status in statuses:
         counts[status] = counts.get(status, 0) + 1
     return ", ".join(f"{n} x {status}" for status, n in counts.items()) or "none"
+
+
+def token_label(jti: str | None, old: str | None, new: str | None) -> str:
+    if jti is None:
+        return "no token"
+    if jti == old:
+        return "the expired token"
+    if jti == new:
+        return "the new token"
+    return f"token {jti[:8]}…"
+
+
+def retry_problem(attempts: list[Attempt], old: str | None, new: str | None,
+                  ok: int = 200) -> str | None:
+    """What went wrong with one request while its token was renewed: None when it got a 401
+    with the old token and one retry with the new token was answered `ok`, or when it went
+    out only once, with the new token."""
+    if attempts in ([Attempt(401, old), Attempt(ok, new)], [Attempt(ok, new)]):
+        return None
+    if not attempts:
+        return "never reached the backend"
+    if len(attempts) == 1 and attempts[0].status == 401:
+        return "was answered 401 and never retried"
+    sequence = ", ".join(f"{a.status} ({token_label(a.jti, old, new)})" for a in attempts)
+    return f"was answered {sequence}"
+
+
+def retry_problems(by_query: dict[str, list[Attempt]], old: str | None,
+                   new: str | None) -> dict[str, str]:
+    """`retry_problem` of every request (told apart by its query) that has one."""
+    found = {q: retry_problem(a, old, new) for q, a in by_query.items()}
+    return {q: p for q, p in found.items() if p is not None}
+
+
+def problems_line(problems: dict[str, str], total: int, what: str = "request") -> str:
+    """`3 of 10 requests were answered 401 and never retried (n=1, n=4, n=7)`, commonest first."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for query, problem in problems.items():
+        groups[problem].append(query or "(no query)")
+    parts = []
+    for problem, queries in sorted(groups.items(), key=lambda g: -len(g[1])):
+        shown = ", ".join(queries[:4]) + (", …" if len(queries) > 4 else "")
+        verb = problem if len(queries) == 1 else problem.replace("was ", "were ", 1)
+        plural = what if total == 1 else f"{what}s"
+        parts.append(f"{len(queries)} of {total} {plural} {verb} ({shown})")
+    return "; ".join(parts)

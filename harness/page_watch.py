@@ -36,6 +36,9 @@ class PageWatch:
     def __post_init__(self) -> None:
         self.context.on("page", self._watch_page)
         self.context.on("request", self._on_request)
+        # Settled means answered (headers in) or failed: whether the app then reads the body
+        # is its own business, and Chromium reports `requestfinished` only once it does.
+        self.context.on("response", lambda response: self._on_settled(response.request))
         self.context.on("requestfinished", self._on_settled)
         self.context.on("requestfailed", self._on_settled)
         for page in self.context.pages:

@@ -6,11 +6,13 @@ read them are small, so a conftest can override any of them.
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from harness import artifacts
+from harness import artifacts, verdict
 
 # The fixtures live in two modules; importing them here registers them with the plugin.
 from harness.app_fixtures import (  # noqa: F401
@@ -118,7 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ConformanceReport(Path(report_path)),
                                       "jwt_refresh_harness.report")
     config.addinivalue_line("markers", "conformance(check_id, cross_origin=False): the "
-                                       "CONFORMANCE.md check a test implements; cross_origin "
+                                       "docs/checks.md check a test implements; cross_origin "
                                        "runs it in the cross-origin topology too")
 
 
@@ -143,3 +145,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 resolve(engine)
             except NoBrowserError as exc:
                 raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """A conformance check fails only with its own `<ID>: ` line (harness/verdict.py)."""
+    marker = pyfuncitem.get_closest_marker("conformance")
+    if marker is None:
+        return (yield)
+    check = str(marker.args[0])
+    try:
+        return (yield)
+    except pytest.fail.Exception as exc:
+        if str(exc.msg).startswith(f"{check}: "):
+            raise
+        verdict.fail(f"{check}: the check could not finish — {exc.msg}")
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the check, it names the check
+        tail = "".join(traceback.format_exception(exc)).rstrip().splitlines()[-12:]
+        verdict.fail("\n".join([verdict.explain(check, exc), "", *tail]))

@@ -1,4 +1,4 @@
-"""The conformance checks of CONFORMANCE.md, runnable against any SPA with the driver contract.
+"""The conformance checks of docs/checks.md, runnable against any SPA with the driver contract.
 
 They use only `window.authHarness`, a few `data-testid` hooks (`login-form`, `nav-profile`,
 `job-item`), the browser and the backend's test-control API.

@@ -11,73 +11,89 @@ from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 from harness.page_watch import PageWatch
 from harness.third_party import ThirdParty
+from harness.verdict import Verdict
 
 
 @pytest.mark.conformance("A1", cross_origin=True)
 def test_A1_api_requests_carry_the_current_access_token_as_bearer(
         spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("A1")
+    v.logged_in(spa, "/")
+    prop = "API requests carry the current access token as `Authorization: Bearer <token>`"
     for step in ("login", "renewed", "after"):
         if step == "renewed":
             evidence.expire_access_token(backend)
         res = spa.request("GET", f"/api/job-list?step={step}")
-        assert res.status == 200, f"A1: an authenticated request ({step}) answered {res}"
+        v.require(res.status == 200, prop,
+                  f"an authenticated request ({step}) resolved with {res.status} {res.body}")
 
     issued = evidence.issued(backend)
     first, renewed = issued.access_jtis[0], issued.access_jtis[-1]
-    carried = {q: [a.jti for a in seen]
+    carried = {q: [evidence.token_label(a.jti, first, renewed) for a in seen]
                for q, seen in evidence.attempts_by_query(backend, "/api/job-list").items()}
-    assert carried == {"step=login": [first], "step=renewed": [first, renewed],
-                       "step=after": [renewed]}, f"A1: access tokens carried (by jti): {carried}"
+    wanted = {"step=login": ["the expired token"], "step=renewed": ["the expired token",
+                                                                    "the new token"],
+              "step=after": ["the new token"]}
+    v.require(carried == wanted, prop, f"the backend saw {carried}",
+              f"expected (login token, then the renewed one): {wanted}")
     # As the browser sent it: exactly `Bearer <token>` (RFC 6750 section 2.1).
-    sent = page_watch.sent_to("/api/job-list?step=after")
-    assert [r.headers.get("authorization") for r in sent] == [
-        f"Bearer {issued.access_tokens[-1]}"], "A1: Authorization header is not 'Bearer <token>'"
+    sent = [r.headers.get("authorization") for r in page_watch.sent_to("/api/job-list?step=after")]
+    v.require(sent == [f"Bearer {issued.access_tokens[-1]}"], prop,
+              lambda: f"the Authorization header went out as "
+                      f"{[(h or '(none)')[:20] + '…' for h in sent]}")
 
 
 @pytest.mark.conformance("A2")
 def test_A2_requests_to_another_origin_never_carry_authorization(
         spa: SpaDriver, backend: BackendClient, third_party: ThirdParty,
         page_watch: PageWatch, api_base_url: str) -> None:
+    v = Verdict("A2")
     assert urlsplit(third_party.url).netloc != urlsplit(api_base_url).netloc
-    spa.open("/")
-    spa.login()
-    assert spa.request("GET", f"{third_party.url}/widgets").status == 200
-    assert spa.request("POST", f"{third_party.url}/events", {"kind": "click"}).status == 200
+    v.logged_in(spa, "/")
+    prop = "requests to another origin never carry the access token"
+    answers = [spa.request("GET", f"{third_party.url}/widgets").status,
+               spa.request("POST", f"{third_party.url}/events", {"kind": "click"}).status]
     evidence.expire_access_token(backend)  # also while a refresh is due
-    assert spa.request("GET", f"{third_party.url}/widgets?late=1").status == 200
-
-    received = third_party.received
-    assert len([r for r in received if r.method != "OPTIONS"]) == 3, received
-    leaked = [f"{r.method} {r.path}" for r in received
+    answers.append(spa.request("GET", f"{third_party.url}/widgets?late=1").status)
+    received = [r for r in third_party.received if r.method != "OPTIONS"]
+    v.require(answers == [200] * 3 and len(received) == 3,
+              "the app sends requests to another origin through request()",
+              f"they resolved with {answers}; the other origin received {len(received)}")
+    leaked = [f"{r.method} {r.path}" for r in third_party.received
               if "authorization" in r.headers
               or "authorization" in r.headers.get("access-control-request-headers", "").lower()]
-    assert not leaked, f"A2: Authorization sent to another origin: {leaked}"
+    v.require(not leaked, prop, f"Authorization sent to another origin: {leaked}")
     tokens = evidence.issued(backend).access_tokens
     in_values = [r.url for r in page_watch.sent_to(third_party.url)
-                 if any(t in v for t in tokens for v in [r.url, *r.headers.values()])]
-    assert not in_values, f"A2: the access token went to another origin: {in_values}"
+                 if any(t in val for t in tokens for val in [r.url, *r.headers.values()])]
+    v.require(not in_values, prop, f"the access token went to another origin: {in_values}")
 
 
 @pytest.mark.conformance("A3")
 def test_A3_skip_auth_request_has_no_authorization_and_no_marker(
         spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("A3")
+    v.logged_in(spa, "/")
     plain = spa.request("GET", "/api/current-user?kind=plain")
     skipped = spa.request("GET", "/api/current-user?kind=skipped", skip_auth=True)
-    assert plain.status == 200
+    v.require(plain.status == 200, "a normal request succeeds", f"it resolved with {plain.status}")
+    prop = "a request marked skipAuth goes out without a token"
     # Without a token the API answers 401; the app must hand it back, not refresh.
-    assert skipped.status == 401, f"A3: skip-auth request answered {skipped.status}"
-    assert len(evidence.refreshes(backend)) == 0, "A3: a skip-auth 401 started a refresh"
-    attempts = evidence.attempts_by_query(backend, "/api/current-user")
-    assert [a.jti for a in attempts["kind=skipped"]] == [None], attempts
+    v.require(skipped.status == 401, f"{prop}, and its 401 is handed back",
+              f"it resolved with {skipped.status}")
+    refreshes = evidence.refreshes(backend)
+    v.require(not refreshes, "a 401 for a request sent without a token starts no refresh",
+              f"the app sent {len(refreshes)} refresh(es)")
+    attempts = evidence.attempts_by_query(backend, "/api/current-user").get("kind=skipped", [])
+    v.require([a.jti for a in attempts] == [None], prop,
+              lambda: f"the backend saw it {len(attempts)} times, with tokens "
+                      f"{[a.jti for a in attempts]}")
 
     [normal] = page_watch.sent_to("kind=plain")
     [bare] = page_watch.sent_to("kind=skipped")
-    assert "authorization" not in bare.headers, "A3: skip-auth request carried Authorization"
+    v.require("authorization" not in bare.headers, prop, "it carried Authorization")
     # The marker is the app's business: the request differs from a normal one only by
     # the missing Authorization header.
     extra = sorted(set(bare.headers) - set(normal.headers))
-    assert not extra, f"A3: the skip-auth marker reached the server as header(s) {extra}"
+    v.require(not extra, "the skipAuth marker never reaches the server",
+              f"the skip-auth request carried extra header(s) {extra}")

@@ -14,6 +14,7 @@ from harness.driver import SpaDriver
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.third_party import ThirdParty
+from harness.verdict import Verdict
 from mock_backend import Settings
 
 FOREIGN_ORIGIN = "https://attacker.example"
@@ -51,9 +52,9 @@ def _families(backend: BackendClient) -> list[tuple[str, int, str]]:
 def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
         spa: SpaDriver, backend: BackendClient, other_site: ThirdParty,
         context: BrowserContext, api_base_url: str, backend_settings: Settings) -> None:
+    v = Verdict("X1")
     assert urlsplit(other_site.url).hostname != urlsplit(api_base_url).hostname
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
     before = _families(backend)
     cookie = cookie_value(context, backend_settings.cookie_name)
 
@@ -65,21 +66,25 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
     # Everything that reached refresh or logout since is the attacker's: the app is idle.
     reached = [e for e in evidence.since(backend, seq, method="POST")
                if e["path"] in ("/api/refresh-token", "/api/logout")]
-    assert len(reached) >= 4, f"X1: the attack did not reach the backend: {reached}"
-
-    assert _families(backend) == before, f"X1: families changed: {before} -> {_families(backend)}"
+    v.setup("another site's page sends its requests", lambda: v.require(
+        len(reached) >= 4, "attack", f"only {len(reached)} reached the backend"))
+    prop = "another site posting to refresh and logout changes nothing (the backend's part)"
+    after = _families(backend)
+    v.require(after == before, prop, f"families changed: {before} -> {after}")
     issued = [e["path"] for e in reached
               if e["issued_access_token"] or e["issued_refresh_token"]]
-    assert not issued, f"X1: a cross-site request got tokens from {issued}"
+    v.require(not issued, prop, f"a cross-site request got tokens from {issued}")
     rejected = sorted({e["status"] for e in reached})
-    assert all(s in (401, 403) for s in rejected), f"X1: cross-site answers {rejected}"
-    assert cookie_value(context, backend_settings.cookie_name) == cookie, (
-        "X1: the refresh cookie changed")
+    v.require(all(s in (401, 403) for s in rejected), prop, f"cross-site answers {rejected}")
+    v.require(cookie_value(context, backend_settings.cookie_name) == cookie, prop,
+              "the refresh cookie changed")
     attacker.close()
     seq = evidence.mark(backend)
-    assert spa.request("GET", "/api/current-user").status == 200, "X1: the session broke"
-    assert evidence.since(backend, seq, evidence.REFRESH_PATH) == [], (
-        "X1: the app had to refresh afterwards")
+    res = spa.request("GET", "/api/current-user")
+    v.require(res.status == 200, "the app's session is untouched by another site",
+              f"its next request resolved with {res.status}")
+    v.require(evidence.since(backend, seq, evidence.REFRESH_PATH) == [],
+              "the app's session is untouched by another site", "the app had to refresh")
 
 
 @pytest.mark.conformance("X2")
@@ -87,39 +92,53 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
 def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
         spa: SpaDriver, backend: BackendClient, outsider: Outsider, context: BrowserContext,
         backend_settings: Settings, path: str) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("X2")
+    v.logged_in(spa, "/")
     cookie = cookie_value(context, backend_settings.cookie_name)
-    assert cookie, "X2: no refresh cookie after login"
+    v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
+    assert cookie is not None
     before = _families(backend)
+    prop = (f"{path} with a foreign Origin or without the custom header is refused with 403 "
+            "and changes nothing (the backend's part)")
     for how, answer in (("foreign Origin", outsider.post(path, cookie, origin=FOREIGN_ORIGIN)),
                         ("no custom header", outsider.post(path, cookie, csrf_header=False))):
-        assert answer.status_code == 403, f"X2: {path} with {how} answered {answer.status_code}"
-        assert "set-cookie" not in answer.headers, f"X2: {path} with {how} set a cookie"
-        assert "accessToken" not in answer.text
-    assert _families(backend) == before, f"X2: families changed: {before} -> {_families(backend)}"
-    assert spa.request("GET", "/api/current-user").status == 200
+        v.require(answer.status_code == 403, prop, f"with {how} it answered {answer.status_code}")
+        v.require("set-cookie" not in answer.headers and "accessToken" not in answer.text, prop,
+                  f"with {how} it set a cookie or gave a token")
+    after = _families(backend)
+    v.require(after == before, prop, f"families changed: {before} -> {after}")
+    res = spa.request("GET", "/api/current-user")
+    v.require(res.status == 200, "the app's session is untouched",
+              f"its next request resolved with {res.status}")
 
 
 @pytest.mark.conformance("X3", cross_origin_only=True)
 def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
         spa: SpaDriver, backend: BackendClient, outsider: Outsider, spa_url: str,
         api_base_url: str) -> None:
+    v = Verdict("X3")
     assert urlsplit(spa_url).netloc != urlsplit(api_base_url).netloc, "X3 needs cross-origin"
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
+    prop = "CORS admits the app's origin with credentials, and no other (the backend's part)"
     with spa.page.expect_response(lambda r: "/api/job-list" in r.url) as answer:
-        assert spa.request("GET", "/api/job-list?x3=1").status == 200
+        res = spa.request("GET", "/api/job-list?x3=1")
+    v.require(res.status == 200, prop, f"a cross-origin request resolved with {res.status}")
     headers = answer.value.all_headers()
-    assert headers.get("access-control-allow-origin") == spa_url, headers
-    assert headers.get("access-control-allow-credentials") == "true", headers
+    allow = {k: headers.get(k) for k in ("access-control-allow-origin",
+                                         "access-control-allow-credentials")}
+    v.require(allow == {"access-control-allow-origin": spa_url,
+                        "access-control-allow-credentials": "true"}, prop,
+              f"the answer's CORS headers {allow}")
     preflights = [e["status"] for e in backend.journal(method="OPTIONS")]
-    assert preflights and set(preflights) == {200}, f"X3: preflights answered {preflights}"
+    v.require(preflights and set(preflights) == {200}, prop, f"preflights answered {preflights}")
 
     allowed = outsider.options("/api/job-list", spa_url)
-    assert allowed.headers.get("access-control-allow-origin") == spa_url
+    v.require(allowed.headers.get("access-control-allow-origin") == spa_url, prop,
+              f"a preflight from the app's origin got "
+              f"{allowed.headers.get('access-control-allow-origin')}")
     foreign = outsider.options("/api/job-list", FOREIGN_ORIGIN)
-    assert "access-control-allow-origin" not in foreign.headers, (
-        f"X3: a foreign origin got {foreign.headers.get('access-control-allow-origin')}")
+    v.require("access-control-allow-origin" not in foreign.headers, prop,
+              f"a foreign origin got {foreign.headers.get('access-control-allow-origin')}")
     simple = outsider.get("/api/current-user", "x")
-    assert "access-control-allow-origin" not in simple.headers
+    v.require("access-control-allow-origin" not in simple.headers, prop,
+              "a request without Origin got Access-Control-Allow-Origin")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext
 
 from harness import evidence
 from harness.backend_client import BackendClient
@@ -13,159 +11,231 @@ from harness.driver import SpaDriver
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.time_control import TimeControl
+from harness.verdict import Verdict
 from mock_backend import Settings
 
 DAY = 86400
+# L3: how long before `exp` the check sends its request. An app's renewal window must be at
+# least this long (docs/checks.md).
+RENEW_BEFORE_EXP_S = 10
+# L3: how long after its request the check waits for the renewal to show in the journal.
+RENEWAL_WAIT_S = 5
 
 
-def _path_is(path: str) -> re.Pattern[str]:
-    return re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$")
-
+def _login_on(v: Verdict, spa: SpaDriver, path: str, user: str = "alice") -> None:
+    v.logged_in(spa, path, user)
+    v.setup(f"after logging in on {path} the app is back on {path} (check L5)",
+            lambda: v.at_path(spa.page, path, "back on the route"))
 
 
 @pytest.mark.conformance("L1", cross_origin=True)
 def test_L1_reload_restores_the_session_with_exactly_one_silent_refresh(
         spa: SpaDriver, backend: BackendClient) -> None:
-    spa.open("/profile")
-    spa.login()
-    expect(spa.page).to_have_url(_path_is("/profile"))
+    v = Verdict("L1")
+    _login_on(v, spa, "/profile")
     before_jtis = set(evidence.issued(backend).access_jtis)
     seq = evidence.mark(backend)
 
     spa.page.reload()
     spa.ready()
-    assert spa.is_authenticated(), "L1: not logged in after a reload"
-    expect(spa.page).to_have_url(_path_is("/profile"))
-    expect(spa.page.get_by_test_id("job-item")).to_have_count(3)
+    prop = "a reload keeps the user logged in on the same route"
+    v.require(spa.is_authenticated(), prop, "isAuthenticated() is false after the reload")
+    v.at_path(spa.page, "/profile", prop)
+    v.shows(spa.page, "job-item", prop, count=3)
     refreshes = [e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH, "POST")]
-    assert refreshes == [200], f"L1: refreshes after the reload {refreshes}"
+    v.require(refreshes == [200], "a reload restores the session with exactly one silent refresh",
+              f"after the reload the journal has {len(refreshes)} refreshes "
+              f"({evidence.tally(refreshes)})")
     # The token in memory before the reload is gone: nothing after it carries it.
-    carried = {e["access_jti"] for e in evidence.since(backend, seq) if e["access_jti"]}
-    assert carried and not carried & before_jtis, "L1: a pre-reload access token was used"
+    carried = [f"{e['method']} {e['path']}" for e in evidence.since(backend, seq)
+               if e["access_jti"] in before_jtis]
+    v.require(not carried, "the access token does not outlive a reload (memory only)",
+              f"after the reload the app sent the old token with {', '.join(carried[:3])}")
 
 
 @pytest.mark.conformance("L2")
 def test_L2_new_tab_is_logged_in_by_its_own_silent_refresh(
         spa: SpaDriver, backend: BackendClient) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("L2")
+    v.logged_in(spa, "/")
     seq = evidence.mark(backend)
     tab = spa.new_tab()
     tab.open("/profile")
-    assert tab.is_authenticated(), "L2: the new tab is not logged in"
-    expect(tab.page.get_by_test_id("job-item")).to_have_count(3)
+    prop = "a new tab opened on /profile is logged in without a login"
+    v.require(tab.is_authenticated(), prop, "isAuthenticated() is false in the new tab",
+              f"the new tab: on {tab.page.url}")
+    v.shows(tab.page, "job-item", prop, count=3)
     refreshes = [e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH, "POST")]
-    assert refreshes == [200], f"L2: the new tab's refreshes {refreshes}"
+    v.require(refreshes in ([200], []), "a new tab makes at most one silent refresh",
+              f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)}) "
+              "since the tab opened")
+    states = [f["state"] for f in backend.sessions()]
+    v.require(states == ["live"], "opening a tab keeps the session", f"families: {states}")
 
 
 @pytest.mark.conformance("L3")
 def test_L3_inside_the_skew_window_the_app_refreshes_before_sending(
         spa: SpaDriver, backend: BackendClient, time_control: TimeControl) -> None:
+    v = Verdict("L3")
     time_control.install(spa.page)
-    spa.open("/")
-    spa.login()
-    # One minute before `exp` by both clocks: inside any sensible skew window.
-    time_control.advance(evidence.token_lifetime_left(backend) - 60)
+    v.logged_in(spa, "/")
+    old = evidence.issued(backend).access_jtis[-1]
+    # Both clocks move to 10 s before `exp`; a timer the app set for its renewal fires
+    # on the way, a renewal at send time happens with the request.
     seq = evidence.mark(backend)
+    time_control.advance(evidence.token_lifetime_left(backend) - RENEW_BEFORE_EXP_S)
     res = spa.request("GET", "/api/job-list?l3=1")
-    assert res.status == 200, f"L3: {res}"
-    seen = [(e["method"], e["path"], e["status"]) for e in evidence.since(backend, seq)]
-    assert seen == [("POST", evidence.REFRESH_PATH, 200), ("GET", "/api/job-list", 200)], (
-        f"L3: expected a refresh, then the request with no 401 round trip: {seen}")
-    renewed = evidence.issued(backend).access_jtis[-1]
-    assert evidence.since(backend, seq, "/api/job-list")[0]["access_jti"] == renewed
+    prop = (f"the app renews the access token before it expires, {RENEW_BEFORE_EXP_S} s "
+            "before exp at the latest")
+    renewed = backend.wait_until(
+        lambda: any(e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH,
+                                                        "POST")), timeout=RENEWAL_WAIT_S)
+    after = evidence.since(backend, seq)
+    seen = ", ".join(f"{e['method']} {e['path']} {e['status']}" for e in after
+                     if e["method"] != "OPTIONS")
+    v.require(renewed, prop, f"no refresh reached the backend, though the token expires in "
+                             f"{RENEW_BEFORE_EXP_S} s and a request was sent",
+              f"journal since the clocks moved: {seen}")
+    refreshes = [e["status"] for e in after if e["path"] == evidence.REFRESH_PATH
+                 and e["method"] == "POST"]
+    v.require(refreshes == [200], f"{prop}, with exactly one refresh",
+              f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)})",
+              f"journal since the clocks moved: {seen}")
+    round_trips = [f"{e['method']} {e['path']}" for e in after
+                   if e["status"] == 401 and e["path"] != evidence.REFRESH_PATH]
+    v.require(not round_trips, f"{prop}: no request needs a 401 round trip",
+              f"{', '.join(round_trips)} answered 401", f"journal since the clocks moved: {seen}")
+    attempts = evidence.attempts_by_query(backend, "/api/job-list").get("l3=1", [])
+    v.require(res.status == 200 and len(attempts) == 1, f"{prop}; the request succeeds",
+              f"authHarness.request resolved with {res.status}; the backend saw "
+              + ", ".join(f"{a.status} ({evidence.token_label(a.jti, old, None)})"
+                          for a in attempts))
 
 
 @pytest.mark.conformance("L4", cross_origin=True)
 def test_L4_logout_revokes_clears_and_stays_logged_out(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,
         backend_settings: Settings) -> None:
-    spa.open("/profile")
-    spa.login()
+    v = Verdict("L4")
+    _login_on(v, spa, "/profile")
     access = evidence.current_access_token(backend)
     cookie = cookie_value(context, backend_settings.cookie_name)
-    assert cookie, "L4: no refresh cookie after login"
+    v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
+    assert cookie is not None
 
     spa.logout()
-    assert [e["status"] for e in backend.journal("/api/logout", "POST")] == [204], (
-        "L4: the app did not call the server to log out")
+    logouts = [e["status"] for e in backend.journal("/api/logout", "POST")]
+    v.require(logouts == [204], "logout tells the server (POST /api/logout)",
+              f"the journal has {len(logouts)} logout requests ({evidence.tally(logouts)})")
     states = [(f["state"], f["reason"]) for f in backend.sessions()]
-    assert states == [("revoked", "logout")], f"L4: families after logout {states}"
-    assert cookie_value(context, backend_settings.cookie_name) is None, "L4: cookie not cleared"
-    assert not spa.is_authenticated(), "L4: still authenticated after logout"
-    expect(spa.page.get_by_test_id("login-form")).to_be_visible()
+    v.require(states == [("revoked", "logout")], "logout revokes the session on the server",
+              f"families after logout: {states}")
+    v.require(cookie_value(context, backend_settings.cookie_name) is None,
+              "logout clears the refresh cookie", "the cookie is still in the browser")
+    v.require(not spa.is_authenticated(), "logout clears the access token from memory",
+              "isAuthenticated() is still true")
+    v.shows(spa.page, "login-form", "after logout on a guarded route the app shows its login "
+                                    "page")
     spa.page.reload()
     spa.ready()
-    assert not spa.is_authenticated(), "L4: a reload restored the session"
-    assert outsider.get("/api/current-user", access).status_code == 401, (
-        "L4: the old access token still works")
-    assert outsider.refresh(cookie).status_code == 401, "L4: the old refresh cookie still works"
+    v.require(not spa.is_authenticated(), "a reload after logout does not restore the session",
+              "isAuthenticated() is true after the reload")
+    old_access = outsider.get("/api/current-user", access).status_code
+    v.require(old_access == 401, "the old access token is rejected after logout",
+              f"GET /api/current-user with it answered {old_access}")
+    old_refresh = outsider.refresh(cookie).status_code
+    v.require(old_refresh == 401, "the old refresh cookie is rejected after logout",
+              f"a refresh with it answered {old_refresh}")
 
 
 @pytest.mark.conformance("L5")
 def test_L5_guarded_route_leads_to_login_and_back_after_login(spa: SpaDriver) -> None:
-    spa.open("/admin")
-    expect(spa.page.get_by_test_id("login-form")).to_be_visible()
-    assert not spa.is_authenticated()
-    spa.login("admin")
-    expect(spa.page, "L5: after login the app is not back on the guarded route").to_have_url(
-        _path_is("/admin"))
-    expect(spa.page.get_by_test_id("login-form")).to_have_count(0)
+    v = Verdict("L5")
+    v.setup("open /admin logged out", lambda: spa.open("/admin"))
+    v.shows(spa.page, "login-form", "a guarded route shows the login page when logged out")
+    v.require(not spa.is_authenticated(), "logged out at the start",
+              "isAuthenticated() is true before any login")
+    v.setup("log in as admin", lambda: spa.login("admin"))
+    prop = "after login the app returns to the guarded route the user asked for"
+    v.at_path(spa.page, "/admin", prop)
+    v.shows(spa.page, "login-form", prop, visible=False)
 
 
 @pytest.mark.conformance("L6")
-def test_L6_current_user_after_reload_comes_from_the_api(spa: SpaDriver,
-                                                        backend: BackendClient) -> None:
-    spa.open("/profile")
-    spa.login("bob")
+def test_L6_current_user_after_reload_comes_from_the_api(
+        spa: SpaDriver, backend: BackendClient, outsider: Outsider) -> None:
+    v = Verdict("L6")
+    _login_on(v, spa, "/profile", "bob")
     seq = evidence.mark(backend)
     spa.page.reload()
     spa.ready()
-    expect(spa.page.get_by_test_id("current-user"),
-           "L6: the page does not show the user from /api/current-user").to_contain_text("bob")
     after = evidence.since(backend, seq)
     renewed = evidence.issued(backend).access_jtis[-1]
     asked = [e for e in after if e["path"] == "/api/current-user" and e["status"] == 200
              and e["access_jti"] == renewed]
-    assert asked, "L6: after a reload the user was not asked of /api/current-user"
+    v.require(asked, "after a reload the app asks /api/current-user for the user",
+              "no GET /api/current-user with the renewed token was answered 200",
+              "journal since the reload: " + ", ".join(
+                  f"{e['method']} {e['path']} {e['status']}" for e in after
+                  if e["method"] != "OPTIONS"))
+    user = outsider.get("/api/current-user", evidence.current_access_token(backend)).json()
+    names = [str(user[k]) for k in ("username", "name") if user.get(k)]
+    v.shows_text(spa.page, "current-user", names,
+                 f"/profile shows the user from /api/current-user "
+                 f"({' or '.join(map(repr, names))}, in any case)")
 
 
 @pytest.mark.conformance("L7")
 def test_L7_sixth_login_evicts_the_least_recently_used_session(
         spa: SpaDriver, backend: BackendClient, outsider: Outsider) -> None:
-    spa.open("/")
-    for _ in range(5):
-        spa.login()
+    v = Verdict("L7")
+    v.logged_in(spa)
+    for n in range(2, 6):
+        v.setup(f"log in again ({n} of 5)", spa.login)
     cookies = evidence.issued(backend).refresh_tokens
     # The first session is used again, so the second is now the least recently used.
-    assert outsider.refresh(cookies[0]).status_code == 200
-    spa.login()
+    used = outsider.refresh(cookies[0]).status_code
+    v.require(used == 200, "a live session can be refreshed",
+              f"refreshing the first of five sessions answered {used}")
+    v.setup("log in a sixth time", spa.login)
     families = backend.sessions()
-    states = [f["state"] for f in families]
-    assert states.count("live") == 5 and len(families) == 6, f"L7: families {families}"
+    summary = ", ".join(f"{f['id'][:6]}… {f['state']}"
+                        + (f" ({f['reason']})" if f["reason"] else "") for f in families)
+    live = [f["state"] for f in families].count("live")
+    v.require(live == 5 and len(families) == 6,
+              "a user's sixth session evicts one: five stay live",
+              f"{live} of {len(families)} sessions are live", f"sessions: {summary}")
     evicted = [(f["id"], f["reason"]) for f in families if f["state"] != "live"]
-    assert evicted == [(families[1]["id"], "evicted")], (
-        f"L7: expected the least recently used (second) session evicted: {families}")
-    assert spa.request("GET", "/api/current-user").status == 200
+    v.require(evicted == [(families[1]["id"], "evicted")],
+              "the sixth login evicts the least recently used session (the second)",
+              f"ended instead: {evicted}", f"sessions: {summary}")
 
 
 @pytest.mark.conformance("L8")
 def test_L8_refresh_fails_after_the_absolute_lifetime_despite_daily_rotation(
         spa: SpaDriver, backend: BackendClient, time_control: TimeControl,
         backend_settings: Settings) -> None:
+    v = Verdict("L8")
     time_control.install(spa.page)
-    spa.open("/")
-    spa.login()
+    _login_on(v, spa, "/profile")
     days = int(backend_settings.refresh_ttl // DAY)
     for day in range(1, days):
         time_control.advance(DAY)
         res = spa.request("GET", f"/api/job-list?day={day}")
-        assert res.status == 200, f"L8: day {day} of {days}: {res}"
+        v.require(res.status == 200, "the session lasts until its absolute lifetime when used "
+                                     "daily",
+                  f"on day {day} of {days} a request ended with {res.status} {res.error or ''}")
     rotations = [e["status"] for e in evidence.refreshes(backend)]
-    assert rotations == [200] * (days - 1), f"L8: daily refreshes {rotations}"
+    v.require(rotations == [200] * (days - 1), "one refresh a day renews the access token",
+              f"the daily refreshes answered {rotations}")
     time_control.advance(backend_settings.refresh_ttl - (days - 1) * DAY + 1)
     res = spa.request("GET", "/api/job-list?after=lifetime")
-    assert res.status == 401, f"L8: after the absolute lifetime the request ended with {res}"
-    assert evidence.refreshes(backend)[-1]["status"] == 401, "L8: the last refresh succeeded"
-    assert not spa.is_authenticated()
-    expect(spa.page.get_by_test_id("login-form")).to_be_visible()
+    last = evidence.refreshes(backend)[-1]["status"]
+    v.require(last == 401, "after the absolute lifetime the refresh is refused (the backend's "
+                           "part)", f"the last refresh answered {last}")
+    prop = "after a refused refresh the request fails and the session ends"
+    v.require(not 200 <= (res.status or 0) < 300, prop,
+              f"authHarness.request resolved with {res.status}")
+    v.require(not spa.is_authenticated(), prop, "isAuthenticated() is still true")
+    v.shows(spa.page, "login-form", "when the session ends on a guarded route the app shows "
+                                    "its login page")

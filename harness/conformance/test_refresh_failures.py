@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext
 
 from harness import evidence
 from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
+from harness.driver import DriverError, Response, SpaDriver
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
+from harness.verdict import Verdict
 from mock_backend import Settings
 
 # A refresh that never answers must be given up within this much page time (F2).
 REFRESH_GIVE_UP_S = 30
 # A slow refresh that still answers within this much page time must be waited for (F3).
 SLOW_REFRESH_S = 5
+# F2: refreshes the check lets fail in a row (every refresh while the backend is down).
+FAILING_REFRESHES = 50
 
+
+def _failed(results: list[Response]) -> list[str]:
+    """The answers that were not a failure: any 2xx."""
+    return [f"{r.status}" for r in results if r.status is not None and 200 <= r.status < 300]
+
+
+def _answers(results: list[Response]) -> str:
+    return ", ".join(f"{r.status}" + (f" ({r.error})" if r.error else "") for r in results)
 
 
 @pytest.mark.conformance("F1", cross_origin=True)
@@ -24,72 +37,121 @@ SLOW_REFRESH_S = 5
 def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,
         backend_settings: Settings, why: str) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("F1")
+    v.logged_in(spa, "/profile")
     cookie = cookie_value(context, backend_settings.cookie_name)
-    assert cookie, "F1: no refresh cookie after login"
+    v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
+    assert cookie is not None
     if why == "expired":  # past the family's absolute lifetime
         backend.advance_clock(backend_settings.refresh_ttl + 1)
     elif why == "revoked":  # logged out elsewhere
-        assert outsider.logout(cookie).status_code == 204
+        v.setup("revoke the session from outside",
+                lambda: outsider.logout(cookie).raise_for_status())
     else:  # someone else rotated it: the app's cookie is now a reused one
-        assert outsider.refresh(cookie).status_code == 200
-        evidence.expire_access_token(backend)
+        v.setup("rotate the session from outside",
+                lambda: outsider.refresh(cookie).raise_for_status())
+    evidence.expire_access_token(backend)
     before = len(evidence.refreshes(backend))
 
     results = spa.burst(3).results()
-    assert [r.status for r in results] == [401] * 3, f"F1: waiters ended with {results}"
     attempts = [e["status"] for e in evidence.refreshes(backend)[before:]]
-    assert attempts == [401], f"F1: expected exactly one refused refresh, got {attempts}"
-    assert not spa.is_authenticated(), "F1: the access token is still in memory"
-    expect(spa.page.get_by_test_id("login-form")).to_be_visible()
-    assert cookie_value(context, backend_settings.cookie_name) is None, (
-        "F1: the refused refresh did not clear the cookie")
+    v.require(attempts == [401], f"a refused refresh ({why} session) is attempted exactly once",
+              f"the journal has {len(attempts)} refreshes ({evidence.tally(attempts)})")
+    prop = f"when the refresh is refused ({why} session), every waiting request fails"
+    v.require(not _failed(results), prop, f"authHarness.request resolved with "
+                                          f"{_answers(results)}")
+    prop = f"a refused refresh ({why} session) ends the session"
+    v.require(not spa.is_authenticated(), prop,
+              "isAuthenticated() is still true: the access token is still in memory")
+    v.shows(spa.page, "login-form", f"{prop}: on a guarded route the app shows its login page")
+    v.require(cookie_value(context, backend_settings.cookie_name) is None,
+              f"{prop}: the backend's answer cleared the refresh cookie",
+              "the cookie is still in the browser")
 
 
 @pytest.mark.conformance("F2")
 @pytest.mark.parametrize("failure", ["5xx", "dropped", "timeout"])
 def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
         spa: SpaDriver, backend: BackendClient, failure: str) -> None:
+    v = Verdict("F2")
     spa.page.clock.install()
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
     evidence.expire_access_token(backend)
     effect: dict[str, dict[str, object]] = {
         "5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
-    backend.fault(evidence.REFRESH_PATH, times=1, **effect[failure])
+    what = {"5xx": "answers 503", "dropped": "drops the connection",
+            "timeout": "never answers"}[failure]
+    # The refresh endpoint stays down until the check clears the fault: every refresh the
+    # app tries meanwhile fails the same way, however its requests' 401s interleave.
+    backend.fault(evidence.REFRESH_PATH, times=FAILING_REFRESHES, **effect[failure])
     waiting = spa.burst(3)
     if failure == "timeout":
-        backend.wait_for(lambda: backend.faults()[0]["held"] == 1, what="the refresh held")
-        spa.page.clock.run_for(REFRESH_GIVE_UP_S * 1000)
-    # Bounded: the app gives up by itself; the wall-clock limit only catches a hang.
-    results = waiting.results(timeout_ms=5_000)
-    assert all(r.status != 200 for r in results), (
-        f"F2: a waiter got an answer after a {failure} refresh: statuses "
-        f"{[r.status for r in results]}")
-    assert spa.is_authenticated(), f"F2: a {failure} refresh ended the session"
-    expect(spa.page.get_by_test_id("login-form")).to_have_count(0)
+        # Each refresh that reaches the backend is held; page time moves 30 s past it.
+        given_up = 0
+        for _ in range(waiting.size):
+            if not backend.wait_until(partial(_more_reached, backend, given_up), timeout=5):
+                break
+            given_up = _reached(backend)
+            spa.page.clock.run_for(REFRESH_GIVE_UP_S * 1000)
+            if waiting.settled_within(2_000):
+                break
+    try:
+        # Bounded: the app gives up by itself; the wall-clock limit only catches a hang.
+        results = waiting.results(timeout_ms=5_000)
+    except DriverError:
+        bound = f" within {REFRESH_GIVE_UP_S} s of page time" if failure == "timeout" else ""
+        v.fail(f"when the refresh endpoint {what}, waiting requests fail{bound}",
+               f"{waiting.pending()} of {waiting.size} requests never settled",
+               f"refresh attempts: {_reached(backend)}")
+    v.require(not _failed(results),
+              f"when the refresh endpoint {what}, the requests that needed it fail",
+              f"authHarness.request resolved with {_answers(results)}")
+    prop = {"5xx": "a refresh answered 503", "dropped": "a refresh whose connection drops",
+            "timeout": "a refresh that times out"}[failure] + " keeps the session"
+    v.require(spa.is_authenticated(), prop, "isAuthenticated() is false")
+    v.shows(spa.page, "login-form", prop, visible=False)
     backend.clear_faults()
 
     # The backend is back: the next request refreshes and succeeds.
-    assert spa.request("GET", "/api/job-list?recovered=1").status == 200
-    assert [e["status"] for e in evidence.refreshes(backend)][-1] == 200
-    assert [f["state"] for f in backend.sessions()] == ["live"], backend.sessions()
+    res = spa.request("GET", "/api/job-list?recovered=1")
+    refreshes = [e["status"] for e in evidence.refreshes(backend)]
+    prop = "once the backend recovers, the next request refreshes and succeeds"
+    v.require(res.status == 200 and refreshes[-1:] == [200], prop,
+              f"the request resolved with {res.status} {res.error or ''}; refreshes "
+              f"{evidence.tally(refreshes)}")
+    states = [f["state"] for f in backend.sessions()]
+    v.require(states == ["live"], prop, f"families: {states}")
+
+
+def _more_reached(backend: BackendClient, than: int) -> bool:
+    return _reached(backend) > than
+
+
+def _reached(backend: BackendClient) -> int:
+    """How many refreshes reached the faulted endpoint."""
+    faults = backend.faults()
+    return FAILING_REFRESHES - int(faults[0]["remaining"]) if faults else 0
 
 
 @pytest.mark.conformance("F3")
 def test_F3_slow_refresh_is_waited_for_and_shared(spa: SpaDriver,
                                                  backend: BackendClient) -> None:
+    v = Verdict("F3")
     spa.page.clock.install()
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
     evidence.expire_access_token(backend)
     gate = backend.fault(evidence.REFRESH_PATH, times=1, gate=True)
     waiting = spa.burst(5)
-    backend.wait_for(lambda: backend.faults()[0]["held"] == 1, what="the refresh held")
+    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] == 1),
+              "requests with an expired token start a refresh",
+              "no refresh reached the backend within 10 s")
     spa.page.clock.run_for(SLOW_REFRESH_S * 1000)  # seconds pass while it is held
     gate.release()
-    statuses = [r.status for r in waiting.results()]
-    assert statuses == [200] * 5, f"F3: answers after a slow refresh {statuses}"
+    results = waiting.results()
+    statuses = [r.status for r in results]
+    v.require(statuses == [200] * 5,
+              f"a refresh that takes {SLOW_REFRESH_S} s is waited for: every request succeeds",
+              f"authHarness.request resolved with {_answers(results)}")
     answers = [e["status"] for e in evidence.refreshes(backend)]
-    assert answers == [200], f"F3: expected one refresh, the journal has {answers}"
+    v.require(answers == [200], "the slow refresh is shared: exactly one refresh",
+              f"the journal has {len(answers)} refreshes ({evidence.tally(answers)})")

@@ -3,159 +3,246 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
 from harness import evidence
 from harness.backend_client import BackendClient
-from harness.driver import Call, SpaDriver
+from harness.driver import Call, Response, SpaDriver
 from harness.evidence import Attempt
 from harness.page_watch import PageWatch
+from harness.verdict import Verdict, describe, showing
+
+RETRIED = "every request that got a 401 is retried once with the new token"
 
 
-def _logged_in(spa: SpaDriver, path: str = "/") -> None:
-    spa.open(path)
-    spa.login()
+def _logged_in(v: Verdict, spa: SpaDriver, path: str = "/") -> None:
+    v.logged_in(spa, path)
 
 
-def _assert_one_refresh(backend: BackendClient, check: str) -> str:
+def _one_refresh(v: Verdict, backend: BackendClient, prop: str) -> str:
     """Exactly one refresh, and it succeeded; returns the jti of the token it issued."""
     answers = [e["status"] for e in evidence.refreshes(backend)]
-    assert answers == [200], (
-        f"{check}: expected exactly one refresh, the journal has {len(answers)} "
-        f"({evidence.tally(answers)})")
+    v.require(answers == [200], prop,
+              lambda: f"the journal has {len(answers)} refreshes ({evidence.tally(answers)})")
     return evidence.issued(backend).access_jtis[-1]
+
+
+def _all_retried(v: Verdict, by_query: dict[str, list[Attempt]], old: str, new: str) -> None:
+    problems = evidence.retry_problems(by_query, old, new)
+    v.require(not problems, RETRIED, lambda: evidence.problems_line(problems, len(by_query)))
+
+
+def _resolved_ok(v: Verdict, results: list[Response], expected: list[int]) -> None:
+    statuses = [r.status for r in results]
+    v.require(statuses == expected, "each request resolves with the answer to its retry",
+              lambda: f"authHarness.request resolved with {evidence.tally(statuses)} though the "
+                      f"journal shows every retry answered",
+              f"expected {evidence.tally(expected)}; errors: "
+              f"{[r.error for r in results if r.error][:3]}")
 
 
 @pytest.mark.conformance("R1", cross_origin=True)
 def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
         spa: SpaDriver, backend: BackendClient) -> None:
-    _logged_in(spa)
+    v = Verdict("R1")
+    _logged_in(v, spa)
     old = evidence.issued(backend).access_jtis[-1]
     evidence.expire_access_token(backend)
     res = spa.request("GET", "/api/job-list?r1=driver")
-    assert res.status == 200 and len(res.body["jobs"]) == 3, f"R1: the request ended with {res}"
-    new = _assert_one_refresh(backend, "R1")
-    attempts = evidence.attempts_by_query(backend, "/api/job-list")["r1=driver"]
-    assert attempts == [Attempt(401, old), Attempt(200, new)], f"R1: attempts {attempts}"
+    new = _one_refresh(v, backend, "a request whose token expired causes exactly one refresh")
+    _all_retried(v, {"r1=driver": evidence.attempts_by_query(backend, "/api/job-list")
+                     .get("r1=driver", [])}, old, new)
+    _resolved_ok(v, [res], [200])
 
-    # The same through the UI: the profile page loads its data with an expired token.
+    # The same through the UI: /profile loads the user and the jobs with an expired token.
+    # Its refresh is held until the page's requests have their 401s, as on a slow network:
+    # each of them must then be retried.
+    seq = evidence.mark(backend)
     before = len(evidence.refreshes(backend))
     evidence.expire_access_token(backend)
+    gate = backend.fault(evidence.REFRESH_PATH, times=1, gate=True)
     spa.page.get_by_test_id("nav-profile").click()
-    expect(spa.page.get_by_test_id("job-item")).to_have_count(3)
+    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] == 1),
+              "the profile page's requests with an expired token start a refresh",
+              "no refresh reached the backend within 10 s", f"the page: {describe(spa.page)}")
+    # Two at once for a page that loads both together; one for a page that loads in turn.
+    backend.wait_until(lambda: len([a for a in _page_requests(backend, seq).values()
+                                    if a and a[0].status == 401]) >= 2, timeout=2)
+    gate.release()
+    shown = showing(spa.page, "job-item", count=3)
     answers = [e["status"] for e in evidence.refreshes(backend)[before:]]
-    assert answers == [200], f"R1 (profile page): refreshes {answers}"
+    v.require(answers == [200], "the profile page's expired requests cause exactly one refresh",
+              lambda: f"the journal has {len(answers)} refreshes ({evidence.tally(answers)})")
+    page_requests = _page_requests(backend, seq)
+    renewed = evidence.issued(backend).access_jtis[-1]
+    problems = evidence.retry_problems(page_requests, new, renewed)
+    v.require(not problems, f"{RETRIED} (on /profile)",
+              lambda: evidence.problems_line(problems, len(page_requests)),
+              f"the page: {describe(spa.page)}")
+    v.require(shown, "the profile page shows its data after the refresh",
+              "after 5 s the page does not show 3 × job-item", f"the page: {describe(spa.page)}")
+
+
+def _page_requests(backend: BackendClient, seq: int) -> dict[str, list[Attempt]]:
+    """The attempts of each GET the profile page made since `seq`."""
+    found: dict[str, list[Attempt]] = {}
+    for e in evidence.since(backend, seq):
+        if e["path"] in ("/api/current-user", "/api/job-list") and e["method"] == "GET":
+            found.setdefault(f"GET {e['path']}", []).append(Attempt(e["status"], e["access_jti"]))
+    return found
 
 
 @pytest.mark.conformance("R2", cross_origin=True)
 @pytest.mark.parametrize("n", [2, 10, 100])
 def test_R2_burst_of_expired_requests_shares_exactly_one_refresh(
         spa: SpaDriver, backend: BackendClient, n: int) -> None:
-    _logged_in(spa)
+    v = Verdict("R2")
+    _logged_in(v, spa)
     old = evidence.issued(backend).access_jtis[-1]
     evidence.expire_access_token(backend)
     results = spa.burst(n).results()
-    assert [r.status for r in results] == [200] * n, f"R2: answers {[r.status for r in results]}"
-    new = _assert_one_refresh(backend, "R2")
+    new = _one_refresh(v, backend, f"{n} concurrent requests with an expired token share "
+                                   "exactly one refresh")
     attempts = evidence.attempts_by_query(backend, "/api/job-list")
-    wrong = {q: a for q, a in attempts.items() if a != [Attempt(401, old), Attempt(200, new)]}
-    assert len(attempts) == n and not wrong, (
-        f"R2: {len(wrong)} of {n} requests were not 'one 401, one retry with the new token': "
-        f"{dict(list(wrong.items())[:3])}")
-    retried = sum(1 for a in attempts.values() for x in a if x == Attempt(200, new))
-    assert retried == n
+    v.require(len(attempts) == n, f"each of the {n} requests reaches the backend",
+              f"the journal has {len(attempts)} distinct requests")
+    _all_retried(v, attempts, old, new)
+    _resolved_ok(v, results, [200] * n)
 
 
 @pytest.mark.conformance("R3")
 def test_R3_requests_issued_during_a_held_refresh_join_it(spa: SpaDriver,
                                                           backend: BackendClient) -> None:
-    _logged_in(spa)
+    v = Verdict("R3")
+    _logged_in(v, spa)
+    old = evidence.issued(backend).access_jtis[-1]
     evidence.expire_access_token(backend)
     gate = backend.fault(evidence.REFRESH_PATH, times=5, gate=True)
     first = spa.burst(3, "/api/job-list?wave=first")
-    backend.wait_for(lambda: backend.faults()[0]["held"] >= 1, what="the refresh to be held")
+    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] >= 1),
+              "three requests with an expired token start a refresh",
+              lambda: "no refresh reached the backend within 10 s",
+              f"journal: {evidence.tally([e['status'] for e in backend.journal('/api/job-list')])}"
+              " for GET /api/job-list")
     late = spa.start([Call("GET", f"/api/job-list?wave=late&n={i}") for i in range(3)]
                      + [Call("POST", "/api/jobs?wave=late", {"title": "joined"})])
     gate.release()
-    statuses = [r.status for r in first.results() + late.results()]
-    assert statuses == [200, 200, 200, 200, 200, 200, 201], f"R3: answers {statuses}"
-    new = _assert_one_refresh(backend, "R3")
-    late_attempts = {q: a for q, a in evidence.attempts_by_query(backend, "/api/job-list").items()
-                     if "wave=late" in q}
-    assert all(a[-1] == Attempt(200, new) and len(a) <= 2 for a in late_attempts.values()), (
-        f"R3: late requests {late_attempts}")
+    results = first.results() + late.results()
+    new = _one_refresh(v, backend, "requests sent while a refresh is in flight join it: "
+                                   "exactly one refresh")
+    attempts = evidence.attempts_by_query(backend, "/api/job-list")
+    _all_retried(v, {q: a for q, a in attempts.items() if "wave=first" in q}, old, new)
+    # A late request may go out with the expired token (401, then the retry) or wait for
+    # the refresh and go out with the new one.
+    late_attempts = {q: a for q, a in attempts.items() if "wave=late" in q}
+    problems = evidence.retry_problems(late_attempts, old, new)
+    post = evidence.attempts_by_query(backend, "/api/jobs").get("wave=late", [])
+    if (problem := evidence.retry_problem(post, old, new, ok=201)) is not None:
+        problems["POST /api/jobs?wave=late"] = problem
+    late_attempts["POST"] = post
+    v.require(not problems, f"requests sent during the refresh wait for it; {RETRIED}",
+              lambda: evidence.problems_line(problems, len(late_attempts)))
+    _resolved_ok(v, results, [200] * 6 + [201])
 
 
 @pytest.mark.conformance("R4")
 def test_R4_late_401_for_an_old_token_is_retried_without_a_second_refresh(
         spa: SpaDriver, backend: BackendClient) -> None:
-    _logged_in(spa)
+    v = Verdict("R4")
+    _logged_in(v, spa)
     old = evidence.issued(backend).access_jtis[-1]
     evidence.expire_access_token(backend)
     # Sent with the old token, its 401 is held back until the refresh is over.
     held = backend.fault("/api/current-user", times=1, gate=True)
     slow = spa.start([Call("GET", "/api/current-user?r4=slow")])
-    backend.wait_for(lambda: backend.faults()[0]["held"] == 1, what="the request to be held")
-    assert spa.request("GET", "/api/job-list?r4=fast").status == 200
-    new = _assert_one_refresh(backend, "R4")
+    v.setup("hold a request sent with the expired token",
+            lambda: backend.wait_for(lambda: backend.faults()[0]["held"] == 1,
+                                     what="the request to be held"))
+    fast = spa.request("GET", "/api/job-list?r4=fast")
+    new = _one_refresh(v, backend, "a request with an expired token causes exactly one refresh")
+    _resolved_ok(v, [fast], [200])
     held.release()
     [res] = slow.results()
-    assert res.status == 200, f"R4: the late request ended with {res}"
-    _assert_one_refresh(backend, "R4 (after the late 401)")
-    attempts = evidence.attempts_by_query(backend, "/api/current-user")["r4=slow"]
-    assert attempts == [Attempt(401, old), Attempt(200, new)], f"R4: attempts {attempts}"
+    _one_refresh(v, backend, "a 401 for a token that has since been renewed is retried with "
+                             "the current token, with no second refresh")
+    attempts = evidence.attempts_by_query(backend, "/api/current-user").get("r4=slow", [])
+    problem = evidence.retry_problem(attempts, old, new)
+    v.require(problem is None, "a late 401 for the old token is retried with the current token",
+              lambda: f"the late request {problem}")
+    _resolved_ok(v, [res], [200])
 
 
 @pytest.mark.conformance("R5")
 def test_R5_retry_preserves_the_request_and_a_post_runs_once(
         spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
-    _logged_in(spa)
+    v = Verdict("R5")
+    _logged_in(v, spa)
     evidence.expire_access_token(backend)
     title = "R5: created exactly once"
     res = spa.request("POST", "/api/jobs?source=r5&tag=a%20b", {"title": title})
-    assert res.status == 201, f"R5: create answered {res}"
-    _assert_one_refresh(backend, "R5")
-    assert [e["status"] for e in backend.journal("/api/jobs", "POST")] == [401, 201]
-
-    first, retry = page_watch.sent_to("/api/jobs?source=r5")
-    assert (retry.method, retry.url, retry.body) == (first.method, first.url, first.body), (
-        f"R5: retry changed the request: {first.method} {first.url} {first.body!r} -> "
-        f"{retry.method} {retry.url} {retry.body!r}")
+    _one_refresh(v, backend, "a POST with an expired token causes exactly one refresh")
+    posts = [e["status"] for e in backend.journal("/api/jobs", "POST")]
+    sent = page_watch.sent_to("/api/jobs?source=r5")
+    v.require(posts == [401, 201] and len(sent) == 2,
+              "a POST that got a 401 is retried once and creates its record",
+              lambda: f"the backend answered the POST {posts}",
+              *[f"sent: {r.method} {r.url} body {r.body!r}" for r in sent])
+    first, retry = sent
+    v.require((retry.method, retry.url, retry.body) == (first.method, first.url, first.body),
+              "the retry repeats the method, URL, query and body",
+              lambda: f"the retry was {retry.method} {retry.url} {retry.body!r}",
+              f"the first attempt was {first.method} {first.url} {first.body!r}")
     # Authorization changes by design and the browser sends the rotated cookie.
     volatile = {"authorization", "cookie"}
-    changed = {k for k in set(first.headers) | set(retry.headers)
-               if k not in volatile and first.headers.get(k) != retry.headers.get(k)}
-    assert not changed, f"R5: retry changed headers {sorted(changed)}"
+    changed = sorted(k for k in set(first.headers) | set(retry.headers)
+                     if k not in volatile and first.headers.get(k) != retry.headers.get(k))
+    v.require(not changed, "the retry keeps every header but Authorization",
+              lambda: "the retry changed " + ", ".join(
+                  f"{k}: {first.headers.get(k)!r} -> {retry.headers.get(k)!r}" for k in changed))
+    _resolved_ok(v, [res], [201])
     jobs = spa.request("GET", "/api/job-list").body["jobs"]
-    assert [j["title"] for j in jobs].count(title) == 1, "R5: the job was not created exactly once"
+    created = [j["title"] for j in jobs].count(title)
+    v.require(created == 1, "the POST creates its record exactly once",
+              f"the job list has it {created} times")
 
 
 @pytest.mark.conformance("R6")
 def test_R6_a_401_after_the_retry_fails_without_a_loop(spa: SpaDriver,
                                                        backend: BackendClient) -> None:
-    _logged_in(spa)
+    v = Verdict("R6")
+    _logged_in(v, spa)
     # Every answer to this path is a 401, whatever token comes: the retry gets one too.
     backend.fault("/api/job-list", times=20, status=401)
     res = spa.request("GET", "/api/job-list?r6=1")
     attempts = len(backend.journal("/api/job-list", "GET"))
     refreshes = len(evidence.refreshes(backend))
     backend.clear_faults()
-    assert res.status == 401, f"R6: expected the 401 back, got {res}"
-    assert 1 <= attempts <= 2, f"R6: {attempts} attempts for one request (at most one retry)"
-    assert refreshes <= 1, f"R6: {refreshes} refreshes for one request (at most one)"
+    prop = "a request still answered 401 after its retry fails, with no loop"
+    v.require(attempts <= 2, prop, f"the request was sent {attempts} times (at most 2: one retry)")
+    v.require(refreshes <= 1, prop, f"it caused {refreshes} refreshes (at most one)")
+    v.require(res.status == 401, prop,
+              f"authHarness.request resolved with {res.status} {res.error or ''}".rstrip()
+              + " instead of the 401")
 
 
 @pytest.mark.conformance("R7")
 def test_R7_insufficient_scope_403_neither_refreshes_nor_logs_out(
         spa: SpaDriver, backend: BackendClient) -> None:
-    _logged_in(spa)
+    v = Verdict("R7")
+    _logged_in(v, spa)
     login_jti = evidence.issued(backend).access_jtis[-1]
     res = spa.request("GET", "/api/admin/stats")
-    assert res.status == 403 and res.body.get("error") == "insufficient_scope", res
-    assert evidence.refreshes(backend) == [], "R7: a 403 started a refresh"
-    assert spa.is_authenticated(), "R7: a 403 ended the session"
-    assert spa.request("GET", "/api/current-user?after=403").status == 200
-    after = evidence.attempts_by_query(backend, "/api/current-user")["after=403"]
-    assert after == [Attempt(200, login_jti)], f"R7: token changed after a 403: {after}"
-    assert [f["state"] for f in backend.sessions()] == ["live"]
-    expect(spa.page.get_by_test_id("login-form")).to_have_count(0)
+    prop = "a 403 (insufficient_scope) causes no refresh and no logout"
+    v.require(res.status == 403, "a 403 is handed back to the caller",
+              f"authHarness.request resolved with {res.status} {res.body}")
+    refreshes = evidence.refreshes(backend)
+    v.require(not refreshes, prop, f"the app sent {len(refreshes)} refresh(es) after the 403")
+    v.require(spa.is_authenticated(), prop, "isAuthenticated() is false after the 403")
+    after = spa.request("GET", "/api/current-user?after=403")
+    seen = evidence.attempts_by_query(backend, "/api/current-user").get("after=403", [])
+    v.require(after.status == 200 and seen == [Attempt(200, login_jti)], prop,
+              lambda: "the next request was " + ", ".join(
+                  f"{a.status} ({evidence.token_label(a.jti, login_jti, None)})" for a in seen),
+              "expected 200 with the login's token")
+    states = [f["state"] for f in backend.sessions()]
+    v.require(states == ["live"], prop, f"refresh families after the 403: {states}")
+    v.shows(spa.page, "login-form", prop, visible=False)

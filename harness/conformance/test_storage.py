@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,14 +16,17 @@ from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 from harness.page_probes import found_in_document, found_in_globals, found_in_storage
 from harness.page_watch import PageWatch
+from harness.verdict import Verdict
 from mock_backend import Settings
 
 
-def _renew(spa: SpaDriver, backend: BackendClient) -> None:
+def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
     """One refresh through the app: the access token expires, the next request renews it."""
     evidence.expire_access_token(backend)
-    assert spa.request("GET", "/api/current-user").status == 200
-    assert len(evidence.refreshes(backend)) >= 1
+    v.setup("one refresh through the app (checks R1-R2)", lambda: v.require(
+        spa.request("GET", "/api/current-user").status == 200
+        and len(evidence.refreshes(backend)) >= 1, "renewed", "a request with an expired "
+        "token did not succeed through a refresh"))
 
 
 _LOGIN_AGAIN = """async ([url, body]) => {
@@ -35,9 +39,10 @@ _LOGIN_AGAIN = """async ([url, body]) => {
 @pytest.mark.conformance("S1")
 def test_S1_login_json_has_access_token_and_no_refresh_token(
         spa: SpaDriver, backend: BackendClient) -> None:
-    spa.open("/")
+    v = Verdict("S1")
+    v.setup("open /", lambda: spa.open("/"))
     with spa.page.expect_response(lambda r: urlsplit(r.url).path == "/api/login") as answer:
-        spa.login()
+        v.setup("log in", spa.login)
     try:
         text = answer.value.text()
     except PlaywrightError:
@@ -46,94 +51,108 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
         text = spa.page.evaluate(_LOGIN_AGAIN, [answer.value.url, answer.value.request.post_data])
     body = json.loads(text)
     issued = evidence.issued(backend)
-    assert body.get("accessToken") == issued.access_tokens[-1], (
-        f"S1: login JSON lacks the issued access token: keys {sorted(body)}")
-    leaked = [v[:12] for v in issued.refresh_tokens if v in text]
-    assert not leaked, f"S1: login JSON carries the refresh token ({leaked[0]}…)"
+    v.require(body.get("accessToken") == issued.access_tokens[-1],
+              "the login answer's JSON carries the access token",
+              f"it has no accessToken with the issued value; keys {sorted(body)}")
+    leaked = [t[:12] for t in issued.refresh_tokens if t in text]
+    v.require(not leaked, "the login answer's JSON never carries the refresh token",
+              lambda: f"login JSON carries the refresh token ({leaked[0]}…)")
     named = [k for k in body if "refresh" in k.lower()]
-    assert not named, f"S1: login JSON has refresh fields {named}"
+    v.require(not named, "the login answer's JSON never carries the refresh token",
+              f"login JSON has refresh fields {named}")
 
 
 @pytest.mark.conformance("S2", cross_origin=True)
 def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext,
         backend_settings: Settings, api_base_url: str) -> None:
-    spa.open("/")
-    spa.login()
+    v = Verdict("S2")
+    v.logged_in(spa, "/")
     api = urlsplit(api_base_url)
     # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
     cookies = [c for c in context.cookies() if c["name"] == backend_settings.cookie_name]
-    assert len(cookies) == 1, f"S2: expected one {backend_settings.cookie_name} cookie: {cookies}"
+    v.require(len(cookies) == 1, "login sets one refresh cookie",
+              f"the jar has {len(cookies)} {backend_settings.cookie_name} cookies: {cookies}")
     cookie = cookies[0]
     flags = {k: cookie[k] for k in ("httpOnly", "secure", "sameSite", "path", "domain")}  # type: ignore[literal-required]
-    assert flags == {"httpOnly": True, "secure": True, "sameSite": "Strict",
-                     "path": backend_settings.cookie_path, "domain": api.hostname}, (
-        f"S2: refresh cookie attributes {flags}")
+    wanted = {"httpOnly": True, "secure": True, "sameSite": "Strict",
+              "path": backend_settings.cookie_path, "domain": api.hostname}
+    v.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, SameSite=Strict, "
+                               "host-only, with the expected Path (the backend's part)",
+              f"refresh cookie attributes {flags}", f"expected {wanted}")
     lifetime, bound = cookie["expires"] - time.time(), backend_settings.refresh_ttl
-    assert 0 < lifetime <= bound + 60, (
-        f"S2: refresh cookie lives {lifetime:.0f} s, not within (0, {bound:.0f}]")
+    v.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
+              f"refresh cookie lives {lifetime:.0f} s, not within (0, {bound:.0f}]")
 
 
 @pytest.mark.conformance("S3")
 def test_S3_document_cookie_never_shows_the_refresh_token(
         spa: SpaDriver, backend: BackendClient, backend_settings: Settings,
         spa_routes: list[str]) -> None:
+    v = Verdict("S3")
     name = backend_settings.cookie_name
 
     def assert_hidden(moment: str) -> None:
         seen = spa.page.evaluate("() => document.cookie")
         values = evidence.issued(backend).refresh_tokens
-        assert f"{name}=" not in seen and not any(v in seen for v in values), (
-            f"S3: document.cookie shows the refresh token {moment}: {seen[:60]!r}")
+        v.require(f"{name}=" not in seen and not any(t in seen for t in values),
+                  "document.cookie never shows the refresh token",
+                  f"document.cookie shows the refresh token {moment}: {seen[:60]!r}")
 
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
     assert_hidden("after login")
-    _renew(spa, backend)
+    _renew(v, spa, backend)
     assert_hidden("after a refresh")
     for route in spa_routes:
-        spa.open(route)
+        v.setup(f"open {route}", partial(spa.open, route))
         assert_hidden(f"on {route} after a reload")
 
 
 @pytest.mark.conformance("S4")
 def test_S4_no_token_value_in_any_browser_storage(spa: SpaDriver,
                                                   backend: BackendClient) -> None:
+    v = Verdict("S4")
+
     def assert_absent(moment: str) -> None:
         values = evidence.issued(backend).all_values
-        assert values, "S4: no token issued yet"
         found = found_in_storage(spa.page, values)
-        assert not found, f"S4: token value in storage {moment}: {'; '.join(found)}"
+        v.require(not found, "no token value is kept in browser storage",
+                  lambda: f"token value in storage {moment}: {'; '.join(found)}")
 
-    spa.open("/")
-    spa.login()
+    v.logged_in(spa, "/")
     assert_absent("after login")
-    _renew(spa, backend)
+    _renew(v, spa, backend)
     assert_absent("after a refresh")
-    spa.open("/")
-    assert spa.is_authenticated(), "S4: the session did not survive a reload"
+    v.setup("reload (check L1)", lambda: spa.open("/"))
+    v.require(spa.is_authenticated(), "set-up: the session survives a reload (L1)",
+              "isAuthenticated() is false after the reload")
     assert_absent("after a reload")
-    spa.logout()
+    v.setup("log out", spa.logout)
     assert_absent("after logout")
 
 
 @pytest.mark.conformance("S5")
 def test_S5_access_token_not_in_globals_url_history_dom_or_console(
         spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
+    v = Verdict("S5")
+    prop = "the access token is not reachable from window, the URL, history or the console"
+
     def assert_unreachable(moment: str) -> None:
         tokens = evidence.issued(backend).access_tokens
         hits = found_in_globals(spa.page, tokens)
-        assert not hits, f"S5: access token reachable from window {moment}: {', '.join(hits[:5])}"
+        v.require(not hits, prop,
+                  lambda: f"access token reachable from window {moment}: {', '.join(hits[:5])}")
         places = found_in_document(spa.page, tokens)
-        assert not places, f"S5: access token {moment}: {'; '.join(places)}"
+        v.require(not places, prop, lambda: f"access token {moment}: {'; '.join(places)}")
 
-    spa.open("/profile")
-    spa.login()
+    v.logged_in(spa, "/profile")
     assert_unreachable("after login")
-    _renew(spa, backend)
+    _renew(v, spa, backend)
     assert_unreachable("after a refresh")
     tokens = evidence.issued(backend).access_tokens
     in_urls = [u for u in page_watch.urls if any(t in u for t in tokens)]
-    assert not in_urls, f"S5: access token in a URL the page visited: {in_urls[0][:80]}"
+    v.require(not in_urls, prop,
+              lambda: f"access token in a URL the page visited: {in_urls[0][:80]}")
     in_console = [m for m in page_watch.console if any(t in m for t in tokens)]
-    assert not in_console, f"S5: access token in console output: {in_console[0][:80]}"
+    v.require(not in_console, prop,
+              lambda: f"access token in console output: {in_console[0][:80]}")

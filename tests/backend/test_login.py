@@ -17,7 +17,7 @@ def test_login_returns_access_token_and_no_refresh_token_in_body(http: httpx.Cli
     assert set(body) == {"accessToken", "tokenType", "expiresIn", "user"}
     assert body["tokenType"] == "Bearer" and body["expiresIn"] == 15 * 60
     assert body["user"]["username"] == "alice" and "password" not in str(body["user"])
-    # The refresh value travels only in the cookie (CONFORMANCE S1).
+    # The refresh value travels only in the cookie (check S1).
     assert parse_set_cookie(r).value not in r.text
     assert r.headers["cache-control"] == "no-store"
 

@@ -130,6 +130,15 @@ VARIANTS: dict[str, list[Patch]] = {
         ("view-profile.js", 'http.get(apiUrl("/api/current-user"))',
          "Promise.resolve({ status: 200, body: {} })"),
     ],
+    # A 401 that arrives while a refresh is in flight is handed back instead of joining it
+    # (a refresh library's "deduplicate refresh" pattern that drops concurrent 401s).
+    "drops-401-during-refresh": [
+        ("auth-service.js", SINGLE_FLIGHT,
+         "    if (this.#refreshing) {\n"
+         '      return Promise.resolve({ ok: false, rejected: true, status: 401, '
+         'error: "refresh already in progress" });\n'
+         "      this.#sharers += 1;"),
+    ],
     # Tabs refresh without the cross-tab lock.
     "no-cross-tab-lock": [
         ("cross-tab.js", "if (!navigator.locks) return task(", "if (true) return task("),
@@ -142,12 +151,29 @@ VARIANTS: dict[str, list[Patch]] = {
     ],
 }
 
+# Apps that differ from the reference SPA but still do what docs/checks.md asks: they must
+# pass every check (tests/harness/test_examples.py).
+CORRECT_VARIANTS: dict[str, list[Patch]] = {
+    # /profile shows the user's display name ("Bob Berg"), not the username.
+    "display-name-on-profile": [
+        ("view-profile.js",
+         'renderFacts(user, [["Name", u.name], ["Username", u.username], ["Email", u.email], '
+         '["Role", u.role]]);',
+         'renderFacts(user, [["Signed in as", u.name]]);'),
+    ],
+    # A session that ends on a public route leaves the user there, signed out, instead of
+    # showing the login page.
+    "signed-out-public-page": [
+        ("app.js", '  else router.navigate("/login");\n', "  else router.render();\n"),
+    ],
+}
+
 
 def build(name: str, parent: Path) -> Path:
     """Write variant `name` into a new folder under `parent` and return the folder."""
     target = parent / f"spa-{name}"
     shutil.copytree(default_spa_dir(), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    for file, old, new in VARIANTS[name]:
+    for file, old, new in {**VARIANTS, **CORRECT_VARIANTS}[name]:
         path = target / file
         text = path.read_text()
         count = text.count(old)

@@ -11,7 +11,9 @@ every variant in both.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -19,46 +21,61 @@ from tests.broken import spa_variants
 
 REPO = Path(__file__).resolve().parents[2]
 
-# check, -k selection, SPA variant, backend variant, what the failure must say
+
+class Case(NamedTuple):
+    """A check, the variant that breaks it, and a word of the property its failure names."""
+
+    check: str
+    select: str  # -k expression
+    spa: str | None  # SPA variant (tests/broken/spa_variants.py)
+    backend: str | None  # backend variant (tests/broken/backend_variants.py)
+    says: str  # in the failure's first line, after `<ID>: `
+
+
 CASES = [
-    ("S1", "test_S1_", None, "refresh-token-in-body", "S1: login JSON carries the refresh token"),
-    ("S2", "test_S2_", None, "readable-cookie", "S2: refresh cookie attributes"),
-    ("S3", "test_S3_", None, "readable-cookie",
-     "S3: document.cookie shows the refresh token"),
-    ("S4", "test_S4_", "token-in-localstorage", None, "S4: token value in storage"),
-    ("S5", "test_S5_", "token-in-global", None, "S5: access token reachable from window"),
-    ("A1", "test_A1_", "wrong-auth-scheme", None, "A1: an authenticated request"),
-    ("A2", "test_A2_", "bearer-to-every-origin", None, "A2: Authorization sent to another origin"),
-    ("A3", "test_A3_", "skip-marker-sent", None, "A3: the skip-auth marker reached the server"),
-    ("R1", "test_R1_", "no-retry", None, "R1: "),
-    ("R2", "test_R2_", "refresh-per-401", None, "R2: expected exactly one refresh"),
-    ("R3", "test_R3_", "refresh-per-401", None, "R3: expected exactly one refresh"),
-    ("R4", "test_R4_", "refresh-again-for-stale-401", None, "R4 (after the late 401)"),
-    ("R5", "test_R5_", "drops-body-on-retry", None, "R5: create answered"),
-    ("R6", "test_R6_", "retry-forever", None, "R6: "),
-    ("R7", "test_R7_", "refresh-on-403", None, "R7: a 403 started a refresh"),
-    ("F1", "test_F1_", "keeps-session-on-refused-refresh", None,
-     "F1: the access token is still in memory"),
-    ("F2", "test_F2_", "logout-on-failed-refresh", None, "refresh ended the session"),
-    ("F2-timeout", "test_F2_ and timeout", "no-refresh-timeout", None, "did not settle"),
-    ("F3", "test_F3_", "impatient-refresh", None, "F3: answers after a slow refresh"),
-    ("H1", "test_H1_", "unhandled-rejection", None, "H1: "),
-    ("H2", "test_H2_", "logout-not-awaited", "hanging-logout", "H2: requests still in flight"),
-    ("L1", "test_L1_", "no-silent-refresh", None, "L1: not logged in after a reload"),
-    ("L2", "test_L2_", "no-silent-refresh", None, "L2: the new tab is not logged in"),
-    ("L3", "test_L3_", "no-proactive-refresh", None, "L3: expected a refresh"),
-    ("L4", "test_L4_", "logout-without-server", None, "L4: the app did not call the server"),
-    ("L5", "test_L5_", "no-return-after-login", None, "L5: after login the app is not back"),
-    ("L6", "test_L6_", "no-current-user-call", None, "L6: the page does not show the user"),
-    ("L7", "test_L7_", None, "no-session-limit", "L7: families"),
-    ("L8", "test_L8_", None, "endless-family", "L8: after the absolute lifetime"),
-    ("T1", "test_T1_", None, "refresh-keeps-cookie", "T1: the request that needed refresh 2"),
-    ("T2", "test_T2_", None, "reuse-tolerated", "T2: replay answered"),
-    ("T3", "test_T3_", "no-cross-tab-lock", None, "T3: refreshes across both tabs"),
-    ("T4", "test_T4_", "no-logout-broadcast", None, "T4: a tab still shows the app"),
-    ("X1", "test_X1_", None, "no-csrf-defence", "X1: families changed"),
-    ("X2", "test_X2_", None, "no-csrf-defence", "X2: /api/"),
-    ("X3", "test_X3_", None, "cors-reflects-any-origin", "X3: a foreign origin got"),
+    Case("S1", "test_S1_", None, "refresh-token-in-body", "never carries the refresh token"),
+    Case("S2", "test_S2_", None, "readable-cookie", "HttpOnly"),
+    Case("S3", "test_S3_", None, "readable-cookie", "document.cookie never shows"),
+    Case("S4", "test_S4_", "token-in-localstorage", None, "no token value is kept in browser"),
+    Case("S5", "test_S5_", "token-in-global", None, "not reachable from window"),
+    Case("A1", "test_A1_", "wrong-auth-scheme", None, "Authorization: Bearer"),
+    Case("A2", "test_A2_", "bearer-to-every-origin", None, "another origin never carry"),
+    Case("A3", "test_A3_", "skip-marker-sent", None, "marker never reaches the server"),
+    Case("R1", "test_R1_", "no-retry", None, "answered 401 and never retried"),
+    Case("R2", "test_R2_", "refresh-per-401", None, "share exactly one refresh"),
+    Case("R3", "test_R3_", "refresh-per-401", None, "exactly one refresh"),
+    Case("R1-lost-401", "test_R1_", "drops-401-during-refresh", None,
+         "answered 401 and never retried"),
+    Case("R2-lost-401", "test_R2_", "drops-401-during-refresh", None,
+         "answered 401 and never retried"),
+    Case("R3-lost-401", "test_R3_", "drops-401-during-refresh", None,
+         "answered 401 and never retried"),
+    Case("R4", "test_R4_", "refresh-again-for-stale-401", None, "no second refresh"),
+    Case("R5", "test_R5_", "drops-body-on-retry", None, "retried once and creates its record"),
+    Case("R6", "test_R6_", "retry-forever", None, "with no loop"),
+    Case("R7", "test_R7_", "refresh-on-403", None, "causes no refresh and no logout"),
+    Case("F1", "test_F1_", "keeps-session-on-refused-refresh", None, "ends the session"),
+    Case("F2", "test_F2_", "logout-on-failed-refresh", None, "keeps the session"),
+    Case("F2-timeout", "test_F2_ and timeout", "no-refresh-timeout", None,
+         "fail within 30 s of page time"),
+    Case("F3", "test_F3_", "impatient-refresh", None, "is waited for"),
+    Case("H1", "test_H1_", "unhandled-rejection", None, "unhandled promise rejection"),
+    Case("H2", "test_H2_", "logout-not-awaited", "hanging-logout", "has an answer"),
+    Case("L1", "test_L1_", "no-silent-refresh", None, "keeps the user logged in"),
+    Case("L2", "test_L2_", "no-silent-refresh", None, "logged in without a login"),
+    Case("L3", "test_L3_", "no-proactive-refresh", None, "renews the access token before"),
+    Case("L4", "test_L4_", "logout-without-server", None, "logout tells the server"),
+    Case("L5", "test_L5_", "no-return-after-login", None, "returns to the guarded route"),
+    Case("L6", "test_L6_", "no-current-user-call", None, "asks /api/current-user"),
+    Case("L7", "test_L7_", None, "no-session-limit", "evicts"),
+    Case("L8", "test_L8_", None, "endless-family", "after the absolute lifetime"),
+    Case("T1", "test_T1_", None, "refresh-keeps-cookie", "rotates the refresh cookie"),
+    Case("T2", "test_T2_", None, "reuse-tolerated", "replayed, rotated refresh value"),
+    Case("T3", "test_T3_", "no-cross-tab-lock", None, "share exactly one refresh"),
+    Case("T4", "test_T4_", "no-logout-broadcast", None, "logs out the other tabs"),
+    Case("X1", "test_X1_", None, "no-csrf-defence", "changes nothing"),
+    Case("X2", "test_X2_", None, "no-csrf-defence", "refused with 403"),
+    Case("X3", "test_X3_", None, "cors-reflects-any-origin", "CORS admits the app's origin"),
 ]
 
 
@@ -67,10 +84,9 @@ BROWSERS = ("chromium", "firefox")
 # Checks that share a variant run in one pytest process. All but X3 (cross-origin only) run
 # in the same-origin topology: a check that can fail there can fail, and the cross-origin
 # runs of the (x) checks are the same assertions with the API on another origin.
-Case = tuple[str, str, str | None, str | None, str]
 GROUPS: dict[tuple[str | None, str | None], list[Case]] = {}
 for _case in CASES:
-    GROUPS.setdefault((_case[2], _case[3]), []).append(_case)
+    GROUPS.setdefault((_case.spa, _case.backend), []).append(_case)
 
 
 def _browsers_for(index: int) -> tuple[str, ...]:
@@ -79,16 +95,20 @@ def _browsers_for(index: int) -> tuple[str, ...]:
     return (BROWSERS[index % 2],)
 
 
+def _check_id(case: Case) -> str:
+    return case.check.split("-")[0]
+
+
 @pytest.mark.parametrize(("cases", "browsers"),
                          [(cases, _browsers_for(i)) for i, cases in enumerate(GROUPS.values())],
-                         ids=["+".join(c[0] for c in cases) for cases in GROUPS.values()])
+                         ids=["+".join(c.check for c in cases) for cases in GROUPS.values()])
 def test_checks_fail_against_their_broken_variant(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         cases: list[Case], browsers: tuple[str, ...]) -> None:
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    _, _, spa_variant, backend_variant, _ = cases[0]
-    select = " or ".join(f"({c[1]})" for c in cases)
-    topology = "both" if any(c[0] == "X3" for c in cases) else "same-origin"
+    spa_variant, backend_variant = cases[0].spa, cases[0].backend
+    select = " or ".join(f"({c.select})" for c in cases)
+    topology = "both" if any(c.check == "X3" for c in cases) else "same-origin"
     args = ["--pyargs", "harness.conformance", "-k", select, "-p", "tests.broken.plugin",
             *[arg for browser in browsers for arg in ("--browser", browser)],
             "--topology", topology,
@@ -101,26 +121,47 @@ def test_checks_fail_against_their_broken_variant(
     outcomes = result.parseoutcomes()
     output = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
-    failed = [line for line in result.stdout.lines if line.startswith("FAILED ")]
-    for check, _, _, _, says in cases:
-        test = f"test_{check.split('-')[0]}_"
+    failed = [line for line in result.stdout.lines if line.startswith(("FAILED ", "ERROR "))]
+    for case in cases:
+        check = _check_id(case)
+        test = f"test_{check}_"
         # It fails in each browser. (Not necessarily in every parametrization: two requests
         # far enough apart need no shared refresh, so R2 with N = 2 may pass a variant
         # without one.)
         assert all(any(test in line and browser in line for line in failed)
                    for browser in browsers), (
-            f"{check} did not fail in {' and '.join(browsers)} against its broken variant: "
-            f"{outcomes}")
-        assert says in output, f"{check} failed, but not with {says!r}:\n{output[-3000:]}"
+            f"{case.check} did not fail in {' and '.join(browsers)} against its broken "
+            f"variant: {outcomes}")
+        # The failure's first line: `<ID>: <the property broken> — <what happened instead>`.
+        named = [line for line in result.stdout.lines
+                 if line.startswith(f"{check}: ") and " — " in line and case.says in line]
+        assert named, f"{case.check} failed, but no line reads '{check}: …{case.says}… — …':" \
+                      f"\n{output[-3000:]}"
+    # No failure of any check starts with anything but a check ID: no bare assert, no bare
+    # Playwright message, no "set-up failed" that hides a verdict.
+    firsts = _first_lines(result.stdout.lines)
+    assert all(re.match(r"[A-Z]\d: (?!set-up failed)", line) for line in firsts), firsts
+
+
+def _first_lines(lines: list[str]) -> list[str]:
+    """The first line of each failure section (after pytest's `[gwN] linux -- Python` line)."""
+    firsts, header = [], False
+    for line in lines:
+        if re.match(r"_{3,} .* _{3,}$", line):
+            header = True
+        elif header and line.strip() and not line.startswith("[gw"):
+            firsts.append(line)
+            header = False
+    return firsts
 
 
 def test_every_check_has_a_broken_variant() -> None:
     groups = (("S", 5), ("A", 3), ("R", 7), ("F", 3), ("H", 2), ("L", 8), ("T", 4), ("X", 3))
     core = {f"{group}{n}" for group, last in groups for n in range(1, last + 1)}
-    assert {c[0].split("-")[0] for c in CASES} == core
+    assert {_check_id(c) for c in CASES} == core
 
 
-@pytest.mark.parametrize("name", sorted(spa_variants.VARIANTS))
+@pytest.mark.parametrize("name", sorted(spa_variants.VARIANTS | spa_variants.CORRECT_VARIANTS))
 def test_spa_variant_still_applies_to_the_reference_spa(name: str, tmp_path: Path) -> None:
     # Each substitution matches exactly once, or the variant would silently be the
     # reference SPA.

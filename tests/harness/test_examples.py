@@ -4,6 +4,9 @@
   made by `make angular-example`) here, `examples/fetch` from a clean install.
 - The fetch example runs from an empty directory, with the harness installed by
   `pip install <repo>` into a new virtualenv: the documented command, nothing else.
+- Apps that differ from the reference SPA where the behaviour contract lets them (the
+  user's display name on /profile, a signed-out public page after the session ended) pass
+  every check.
 - An app with one well-known mistake fails, over the whole suite, only the checks that
   describe that mistake, and the report gives each failure's reason in one line.
 """
@@ -78,6 +81,21 @@ def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -
     where = subprocess.run([python, "-c", "import harness; print(harness.__file__)"],
                            cwd=empty, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where and str(REPO) not in where, where
+
+
+# Apps that do things their own way where docs/checks.md leaves the choice to them: a check
+# that failed them would be a false alarm. In Chromium (BROKEN_BROWSERS=both: both browsers).
+@pytest.mark.long
+@pytest.mark.parametrize("variant", sorted(spa_variants.CORRECT_VARIANTS))
+def test_app_that_keeps_the_contract_its_own_way_passes_every_check(
+        pytester: pytest.Pytester, tmp_path: Path, variant: str) -> None:
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "harness.conformance", "--spa-dir",
+        str(spa_variants.build(variant, tmp_path)), *_browsers("chromium"), *QUIET,
+        timeout=900)
+    outcomes = result.parseoutcomes()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    assert outcomes.get("passed", 0) >= 50 and not outcomes.get("failed"), outcomes
 
 
 # The checks whose text a mistake contradicts. Refreshing once per 401 breaks every check

@@ -1,0 +1,168 @@
+"""How a check reports a failure: `<ID>: <the property the app broke> — <what happened instead>`.
+
+The first line is for a frontend developer who never read the check: its ID (the entry in
+docs/checks.md), the property in the app's terms, and what the app did instead. The lines
+under it are the evidence (journal counts, which request, which status, which token).
+
+Anything else that stops a check (a login that fails, a driver call that hangs, an error in
+the harness itself) is turned into an explicit `<ID>: set-up failed: ...` or
+`<ID>: the check could not finish ...` line by `pytest_pyfunc_call` in the plugin, never
+into another check's verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import pytest
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from harness.driver import DriverError, SetupError, SpaDriver
+
+T = TypeVar("T")
+
+# The UI may take this long to show what a check waits for (login page, job items).
+UI_TIMEOUT_MS = 5_000
+
+
+def message(check: str, prop: str, instead: str, evidence: tuple[str, ...] = ()) -> str:
+    lines = [f"{check}: {prop} — {instead}"]
+    lines += [f"  {line}" for item in evidence for line in str(item).splitlines() if line]
+    return "\n".join(lines)
+
+
+def fail(text: str) -> NoReturn:
+    """Fails the check with `text` alone: no traceback, no chained exception."""
+    raise pytest.fail.Exception(text, pytrace=False) from None
+
+
+class Verdict:
+    """The failures of one check; every method fails with the check's own first line."""
+
+    def __init__(self, check: str) -> None:
+        self.check = check
+
+    def fail(self, prop: str, instead: str, *evidence: str) -> NoReturn:
+        fail(message(self.check, prop, instead, evidence))
+
+    def require(self, ok: object, prop: str, instead: str | Callable[[], str],
+                *evidence: str) -> None:
+        """Fails unless `ok`; `instead` may be a callable, built only on failure."""
+        if not ok:
+            self.fail(prop, instead() if callable(instead) else instead, *evidence)
+
+    def setup(self, what: str, step: Callable[[], T]) -> T:
+        """A step the check needs but does not judge: its failure is a set-up failure."""
+        try:
+            return step()
+        except pytest.fail.Exception as exc:  # a verdict inside the step: the step failed
+            reason = str(exc.msg).removeprefix(f"{self.check}: ").replace("\n", "\n  ")
+            fail(f"{self.check}: set-up failed: {what} — {reason}")
+        except Exception as exc:  # noqa: BLE001 - whatever broke the step, it is named
+            fail(f"{self.check}: set-up failed: {what} — {_first_line(exc)}")
+
+    def logged_in(self, spa: SpaDriver, path: str = "/", user: str = "alice") -> None:
+        """The set-up most checks start with: open `path`, log in as `user`."""
+        def step() -> None:
+            spa.open(path)
+            spa.login(user)
+        self.setup(f"open {path} and log in as {user}", step)
+
+    def shows(self, page: Page, testid: str, prop: str, *, visible: bool = True,
+              count: int | None = None, timeout_ms: float = UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` the page shows `data-testid=testid`: visible, or not visible
+        (absent or hidden both do) with `visible=False`, or exactly `count` of them."""
+        if not showing(page, testid, visible=visible, count=count, timeout_ms=timeout_ms):
+            wanted = (f"{count} × {testid}" if count is not None
+                      else f"{testid} {'visible' if visible else 'not visible'}")
+            self.fail(prop, f"after {timeout_ms / 1000:g} s the page does not show {wanted}",
+                      f"the page: {describe(page)}")
+
+    def shows_text(self, page: Page, testid: str, any_of: list[str], prop: str,
+                   timeout_ms: float = UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` an element `data-testid=testid` contains one of `any_of`,
+        compared without regard to case."""
+        try:
+            page.wait_for_function(_CONTAINS, arg=[f'[data-testid="{testid}"]',
+                                                   [t.casefold() for t in any_of]],
+                                   timeout=timeout_ms, polling=50)
+        except PlaywrightTimeoutError:
+            self.fail(prop, f"after {timeout_ms / 1000:g} s {testid} does not contain "
+                            f"{' or '.join(map(repr, any_of))}", f"the page: {describe(page)}")
+
+    def at_path(self, page: Page, path: str, prop: str,
+                timeout_ms: float = UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` the page is on `path` (any query or fragment)."""
+        pattern = re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$")
+        try:
+            expect(page).to_have_url(pattern, timeout=timeout_ms)
+        except AssertionError:
+            self.fail(prop, f"after {timeout_ms / 1000:g} s the app is not on {path}",
+                      f"the page: {describe(page)}")
+
+
+def showing(page: Page, testid: str, *, visible: bool = True, count: int | None = None,
+            timeout_ms: float = UI_TIMEOUT_MS) -> bool:
+    """Whether the page comes to show `data-testid=testid` as `Verdict.shows` asks."""
+    script = _COUNT if count is not None else _SOME_VISIBLE if visible else _NONE_VISIBLE
+    try:
+        page.wait_for_function(script, arg=[f'[data-testid="{testid}"]', count],
+                               timeout=timeout_ms, polling=50)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+_SHOWN = """const shown = (el) =>
+  !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+  && getComputedStyle(el).visibility !== "hidden";"""
+_ALL = "[...document.querySelectorAll(sel)]"
+_SOME_VISIBLE = f"([sel]) => {{ {_SHOWN} return {_ALL}.some(shown); }}"
+_NONE_VISIBLE = f"([sel]) => {{ {_SHOWN} return !{_ALL}.some(shown); }}"
+_CONTAINS = """([sel, texts]) => [...document.querySelectorAll(sel)].some(
+  (el) => texts.some((t) => el.textContent.toLowerCase().includes(t)))"""
+_COUNT = "([sel, n]) => document.querySelectorAll(sel).length === n"
+
+
+_DESCRIBE = f"""() => {{
+  const all = (id) => [...document.querySelectorAll(`[data-testid="${{id}}"]`)];
+  {_SHOWN}
+  const login = all("login-form");
+  return {{ path: location.pathname + location.search,
+           login: login.length === 0 ? "absent" : login.some(shown) ? "visible" : "hidden",
+           jobs: all("job-item").length,
+           user: all("current-user").map((e) => e.innerText.replace(/\\s+/g, " ").trim())
+             .join(" | ") }};
+}}"""
+
+
+def describe(page: Page) -> str:
+    """What the page shows, in the terms of the contract's hooks."""
+    try:
+        seen: dict[str, Any] = page.evaluate(_DESCRIBE)
+    except Exception as exc:  # noqa: BLE001 - a crashed or closed page is itself the evidence
+        return f"(could not be read: {_first_line(exc)})"
+    user = f"current-user shows {seen['user']!r}" if seen["user"] else "no current-user"
+    return (f"on {seen['path']}, login-form {seen['login']}, {seen['jobs']} job-item(s), "
+            f"{user}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def explain(check: str, exc: BaseException) -> str:
+    """The first line for an exception that is not already a verdict of `check`."""
+    if isinstance(exc, SetupError):
+        return f"{check}: set-up failed: {exc}"
+    if isinstance(exc, DriverError):
+        return f"{check}: the app broke the driver contract (docs/contract.md) — {exc}"
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" (at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno})" if where else ""
+    return (f"{check}: the check could not finish — {type(exc).__name__}: "
+            f"{_first_line(exc)}{at}")
