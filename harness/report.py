@@ -36,7 +36,7 @@ def _one_line(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr or "")
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    first = first.removeprefix("AssertionError: ")
+    first = first.removeprefix("AssertionError: ").removeprefix("Failed: ")
     return first if len(first) <= 200 else first[:199] + "…"
 
 

@@ -25,6 +25,9 @@ from harness.driver import DriverError, SetupError, SpaDriver
 
 T = TypeVar("T")
 
+# The guarded page that shows the user's jobs, and how many each demo user has.
+PROFILE = "/profile"
+SEED_JOBS = {"alice": 3, "bob": 2, "admin": 1}
 # The UI may take this long to show what a check waits for (login page, job items).
 UI_TIMEOUT_MS = 5_000
 
@@ -66,11 +69,20 @@ class Verdict:
             fail(f"{self.check}: set-up failed: {what} — {_first_line(exc)}")
 
     def logged_in(self, spa: SpaDriver, path: str = "/", user: str = "alice") -> None:
-        """The set-up most checks start with: open `path`, log in as `user`."""
+        """The set-up most checks start with: open `path`, log in as `user`. On /profile,
+        also wait until the app is back there showing the user's jobs, so that none of the
+        page's own requests is still in flight when the check moves a clock or ends the
+        session."""
         def step() -> None:
             spa.open(path)
             spa.login(user)
         self.setup(f"open {path} and log in as {user}", step)
+        if path == PROFILE:
+            self.setup(f"after login the app is back on {PROFILE} (check L5)",
+                       lambda: self.at_path(spa.page, PROFILE, "back"))
+            jobs = SEED_JOBS[user]
+            self.setup(f"{PROFILE} shows the {jobs} jobs of {user}",
+                       lambda: self.shows(spa.page, "job-item", "jobs", count=jobs))
 
     def shows(self, page: Page, testid: str, prop: str, *, visible: bool = True,
               count: int | None = None, timeout_ms: float = UI_TIMEOUT_MS) -> None:

@@ -22,17 +22,11 @@ RENEW_BEFORE_EXP_S = 10
 RENEWAL_WAIT_S = 5
 
 
-def _login_on(v: Verdict, spa: SpaDriver, path: str, user: str = "alice") -> None:
-    v.logged_in(spa, path, user)
-    v.setup(f"after logging in on {path} the app is back on {path} (check L5)",
-            lambda: v.at_path(spa.page, path, "back on the route"))
-
-
 @pytest.mark.conformance("L1", cross_origin=True)
 def test_L1_reload_restores_the_session_with_exactly_one_silent_refresh(
         spa: SpaDriver, backend: BackendClient) -> None:
     v = Verdict("L1")
-    _login_on(v, spa, "/profile")
+    v.logged_in(spa, "/profile")
     before_jtis = set(evidence.issued(backend).access_jtis)
     seq = evidence.mark(backend)
 
@@ -117,7 +111,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
         spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,
         backend_settings: Settings) -> None:
     v = Verdict("L4")
-    _login_on(v, spa, "/profile")
+    v.logged_in(spa, "/profile")
     access = evidence.current_access_token(backend)
     cookie = cookie_value(context, backend_settings.cookie_name)
     v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
@@ -165,7 +159,7 @@ def test_L5_guarded_route_leads_to_login_and_back_after_login(spa: SpaDriver) ->
 def test_L6_current_user_after_reload_comes_from_the_api(
         spa: SpaDriver, backend: BackendClient, outsider: Outsider) -> None:
     v = Verdict("L6")
-    _login_on(v, spa, "/profile", "bob")
+    v.logged_in(spa, "/profile", "bob")
     seq = evidence.mark(backend)
     spa.page.reload()
     spa.ready()
@@ -217,7 +211,7 @@ def test_L8_refresh_fails_after_the_absolute_lifetime_despite_daily_rotation(
         backend_settings: Settings) -> None:
     v = Verdict("L8")
     time_control.install(spa.page)
-    _login_on(v, spa, "/profile")
+    v.logged_in(spa, "/profile")
     days = int(backend_settings.refresh_ttl // DAY)
     for day in range(1, days):
         time_control.advance(DAY)
