@@ -28,8 +28,9 @@ def test_report_of_a_broken_app_shows_the_failed_check_its_reason_and_its_timeli
     assert "2 runs of 2 checks, 1 failed." in page
     # R2 failed, with its one-line reason; R7 passed.
     # (How many refreshes the broken app makes depends on timing; more than one, always.)
-    reason = re.search(r'class="failed">failed<br>R2: expected exactly one refresh, the '
-                       r"journal has (\d+) \(\d+ x 200\)", page)
+    reason = re.search(r'class="failed">failed<br>R2: 10 concurrent requests with an expired '
+                       r"token share exactly one refresh — the journal has (\d+) refreshes "
+                       r"\(\d+ x 200\)", page)
     assert reason and int(reason.group(1)) > 1, page[:3000]
     assert 'class="passed">passed</td>' in page
     # R2's timeline: its ten 401s and each of the refreshes, drawn as bars.
