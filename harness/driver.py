@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -21,6 +22,8 @@ SETTLE_TIMEOUT_MS = 15_000
 # it settled. Playwright polls with its own timer, which a page clock a check installed
 # does not stop.
 POLL_MS = 10
+# What a request reports when its page loaded another document before it settled.
+NAVIGATED_AWAY = "the page loaded another document before the request settled"
 
 # Starts the requests at once and keeps their promise in a wrapper object, so that
 # `evaluate_handle` returns at once instead of awaiting it.
@@ -86,21 +89,30 @@ class Pending:
         self._page = page
         self._handle = handle
         self.size = size
+        self._navigated = False
 
     def done(self) -> bool:
         return bool(self._handle.evaluate("s => s.done"))
 
     def settled_within(self, timeout_ms: float) -> bool:
-        """Whether every request settles within `timeout_ms` (wall time)."""
+        """Whether every request settles within `timeout_ms` (wall time). A page that loads
+        another document meanwhile (a session that ends with a full page load) abandons
+        them: they count as settled, without an answer."""
+        if self._navigated:
+            return True
         try:
             self._page.wait_for_function("s => s.done", arg=self._handle, timeout=timeout_ms,
                                          polling=POLL_MS)
         except PlaywrightTimeoutError:
             return False
+        except PlaywrightError:  # the document that held them is gone
+            self._navigated = True
         return True
 
     def pending(self) -> int:
         """How many of the requests have not settled yet."""
+        if self._navigated:
+            return 0
         return int(self._handle.evaluate("s => s.done ? 0 : s.size - s.settled"))
 
     def results(self, timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
@@ -109,6 +121,8 @@ class Pending:
             raise DriverError(f"{self.pending()} of {self.size} request(s) through "
                               f"authHarness.request did not settle within "
                               f"{timeout_ms / 1000:.0f} s")
+        if self._navigated:
+            return [Response(None, None, NAVIGATED_AWAY)] * self.size
         results: list[dict[str, Any]] = self._handle.evaluate("s => s.results")
         return [Response(r["status"], r["body"], r["error"]) for r in results]
 
@@ -145,6 +159,9 @@ class SpaDriver:
         self._await("window.authHarness.logout()", "logout")
 
     def is_authenticated(self) -> bool:
+        """`isAuthenticated()`, once the app is ready (it may have just loaded a new page)."""
+        self._require_contract(wait_ms=SETTLE_TIMEOUT_MS)
+        self.ready()
         return bool(self.page.evaluate("() => window.authHarness.isAuthenticated()"))
 
     def request(self, method: str, path: str, body: Any = None, *,
@@ -163,11 +180,19 @@ class SpaDriver:
         sep = "&" if "?" in path else "?"
         return self.start([Call("GET", f"{path}{sep}n={i}") for i in range(n)])
 
-    def _require_contract(self) -> None:
-        if not self.page.evaluate("() => typeof window.authHarness === 'object' && "
-                                  "window.authHarness !== null"):
-            raise DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
-                              "not expose the driver contract (see docs/contract.md)")
+    def _require_contract(self, wait_ms: float = 0) -> None:
+        """The driver object is there, or comes within `wait_ms` (a page still loading)."""
+        present = "() => typeof window.authHarness === 'object' && window.authHarness !== null"
+        if wait_ms:
+            try:
+                self.page.wait_for_function(present, timeout=wait_ms, polling=POLL_MS)
+                return
+            except PlaywrightTimeoutError:
+                pass
+        elif self.page.evaluate(present):
+            return
+        raise DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
+                          "not expose the driver contract (see docs/contract.md)")
 
     def _await(self, script: str, what: str, arg: Any = None) -> None:
         self._require_contract()

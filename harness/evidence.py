@@ -113,14 +113,16 @@ def tally(statuses: Sequence[int | None]) -> str:
     counts: dict[int | None, int] = {}
     for status in statuses:
         counts[status] = counts.get(status, 0) + 1
-    return ", ".join(f"{n} x {status}" for status, n in counts.items()) or "none"
+    return ", ".join(f"{n} x {'no status' if status is None else status}"
+                     for status, n in counts.items()) or "none"
 
 
-def token_label(jti: str | None, old: str | None, new: str | None) -> str:
+def token_label(jti: str | None, old: str | None, new: str | None,
+                old_name: str = "the expired token") -> str:
     if jti is None:
         return "no token"
     if jti == old:
-        return "the expired token"
+        return old_name
     if jti == new:
         return "the new token"
     return f"token {jti[:8]}…"

@@ -39,6 +39,12 @@ class Outsider:
                                                  "Access-Control-Request-Method": method,
                                                  "Access-Control-Request-Headers": "authorization"})
 
+    def login(self, username: str, password: str) -> httpx.Response:
+        """Log in as another device would: a new session, its refresh value in the answer's
+        cookie."""
+        return self._http.post("/api/login", json={"username": username, "password": password},
+                               headers={"Origin": self._origin})
+
     def refresh(self, cookie: str) -> httpx.Response:
         """Rotate the family with a stolen cookie value."""
         return self.post("/api/refresh-token", cookie)

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.driver import DriverError, SetupError, SpaDriver
+from harness.page_probes import cookie_value
 
 T = TypeVar("T")
 
@@ -63,10 +64,23 @@ class Verdict:
         try:
             return step()
         except pytest.fail.Exception as exc:  # a verdict inside the step: the step failed
-            reason = str(exc.msg).removeprefix(f"{self.check}: ").replace("\n", "\n  ")
+            # The inner verdict's property is this step's `what`: keep what happened.
+            reason = str(exc.msg).removeprefix(f"{self.check}: ").split(" — ", 1)[-1]
+            reason = reason.replace("\n", "\n  ")
             fail(f"{self.check}: set-up failed: {what} — {reason}")
         except Exception as exc:  # noqa: BLE001 - whatever broke the step, it is named
             fail(f"{self.check}: set-up failed: {what} — {_first_line(exc)}")
+
+    def setup_failed(self, what: str, why: str) -> NoReturn:
+        fail(f"{self.check}: set-up failed: {what} — {why}")
+
+    def refresh_cookie(self, context: BrowserContext, name: str) -> str:
+        """Set-up: the value of the refresh cookie the login set (check S2)."""
+        value = cookie_value(context, name)
+        if value is None:
+            self.setup_failed("login sets the refresh cookie (check S2)",
+                              f"no {name} cookie in the browser after login")
+        return value
 
     def logged_in(self, spa: SpaDriver, path: str = "/", user: str = "alice") -> None:
         """The set-up most checks start with: open `path`, log in as `user`. On /profile,

@@ -53,7 +53,8 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
         spa: SpaDriver, backend: BackendClient, other_site: ThirdParty,
         context: BrowserContext, api_base_url: str, backend_settings: Settings) -> None:
     v = Verdict("X1")
-    assert urlsplit(other_site.url).hostname != urlsplit(api_base_url).hostname
+    if urlsplit(other_site.url).hostname == urlsplit(api_base_url).hostname:
+        v.setup_failed("a server on another site", f"{other_site.url} is on the API's host")
     v.logged_in(spa, "/")
     before = _families(backend)
     cookie = cookie_value(context, backend_settings.cookie_name)
@@ -61,8 +62,9 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
     other_site.pages["/attack"] = _ATTACK_PAGE % json.dumps(api_base_url)
     seq = evidence.mark(backend)
     attacker = context.new_page()
-    attacker.goto(other_site.url + "/attack")
-    attacker.wait_for_function("document.title === 'done'")
+    v.setup("another site's page sends its forms and fetches",
+            lambda: (attacker.goto(other_site.url + "/attack"),
+                     attacker.wait_for_function("document.title === 'done'", timeout=10_000)))
     # Everything that reached refresh or logout since is the attacker's: the app is idle.
     reached = [e for e in evidence.since(backend, seq, method="POST")
                if e["path"] in ("/api/refresh-token", "/api/logout")]
@@ -94,9 +96,7 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
         backend_settings: Settings, path: str) -> None:
     v = Verdict("X2")
     v.logged_in(spa, "/")
-    cookie = cookie_value(context, backend_settings.cookie_name)
-    v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
-    assert cookie is not None
+    cookie = v.refresh_cookie(context, backend_settings.cookie_name)
     before = _families(backend)
     prop = (f"{path} with a foreign Origin or without the custom header is refused with 403 "
             "and changes nothing (the backend's part)")
@@ -117,7 +117,9 @@ def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
         spa: SpaDriver, backend: BackendClient, outsider: Outsider, spa_url: str,
         api_base_url: str) -> None:
     v = Verdict("X3")
-    assert urlsplit(spa_url).netloc != urlsplit(api_base_url).netloc, "X3 needs cross-origin"
+    if urlsplit(spa_url).netloc == urlsplit(api_base_url).netloc:
+        v.setup_failed("the app on its own origin (cross-origin topology)",
+                       f"the app and the API are both on {spa_url}")
     v.logged_in(spa, "/")
     prop = "CORS admits the app's origin with credentials, and no other (the backend's part)"
     with spa.page.expect_response(lambda r: "/api/job-list" in r.url) as answer:
@@ -130,7 +132,8 @@ def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
                         "access-control-allow-credentials": "true"}, prop,
               f"the answer's CORS headers {allow}")
     preflights = [e["status"] for e in backend.journal(method="OPTIONS")]
-    v.require(preflights and set(preflights) == {200}, prop, f"preflights answered {preflights}")
+    v.require(preflights and all(200 <= (p or 0) < 300 for p in preflights), prop,
+              f"preflights answered {preflights}")
 
     allowed = outsider.options("/api/job-list", spa_url)
     v.require(allowed.headers.get("access-control-allow-origin") == spa_url, prop,

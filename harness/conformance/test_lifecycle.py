@@ -11,13 +11,16 @@ from harness.driver import SpaDriver
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.time_control import TimeControl
-from harness.verdict import Verdict
+from harness.verdict import UI_TIMEOUT_MS, Verdict
 from mock_backend import Settings
 
 DAY = 86400
 # L3: how long before `exp` the check sends its request. An app's renewal window must be at
 # least this long (docs/checks.md).
-RENEW_BEFORE_EXP_S = 10
+RENEW_BEFORE_EXP_S = 8
+# L3: the renewal window the entry asks apps for: 2 s more than the check needs, for an app
+# that computes `exp` from `expiresIn` when the answer arrives.
+RENEWAL_WINDOW_S = 10
 # L3: how long after its request the check waits for the renewal to show in the journal.
 RENEWAL_WAIT_S = 5
 
@@ -79,8 +82,8 @@ def test_L3_inside_the_skew_window_the_app_refreshes_before_sending(
     seq = evidence.mark(backend)
     time_control.advance(evidence.token_lifetime_left(backend) - RENEW_BEFORE_EXP_S)
     res = spa.request("GET", "/api/job-list?l3=1")
-    prop = (f"the app renews the access token before it expires, {RENEW_BEFORE_EXP_S} s "
-            "before exp at the latest")
+    prop = (f"the app renews the access token before it expires (a renewal window of "
+            f"{RENEWAL_WINDOW_S} s or more)")
     renewed = backend.wait_until(
         lambda: any(e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH,
                                                         "POST")), timeout=RENEWAL_WAIT_S)
@@ -102,7 +105,7 @@ def test_L3_inside_the_skew_window_the_app_refreshes_before_sending(
     attempts = evidence.attempts_by_query(backend, "/api/job-list").get("l3=1", [])
     v.require(res.status == 200 and len(attempts) == 1, f"{prop}; the request succeeds",
               f"authHarness.request resolved with {res.status}; the backend saw "
-              + ", ".join(f"{a.status} ({evidence.token_label(a.jti, old, None)})"
+              + ", ".join(f"{a.status} ({evidence.token_label(a.jti, old, None, 'the old token')})"
                           for a in attempts))
 
 
@@ -113,19 +116,20 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
     v = Verdict("L4")
     v.logged_in(spa, "/profile")
     access = evidence.current_access_token(backend)
-    cookie = cookie_value(context, backend_settings.cookie_name)
-    v.require(cookie, "login sets the refresh cookie", "no refresh cookie after login")
-    assert cookie is not None
+    cookie = v.refresh_cookie(context, backend_settings.cookie_name)
 
     spa.logout()
     logouts = [e["status"] for e in backend.journal("/api/logout", "POST")]
-    v.require(logouts == [204], "logout tells the server (POST /api/logout)",
+    v.require(len(logouts) == 1 and 200 <= (logouts[0] or 0) < 300,
+              "logout tells the server (POST /api/logout, once)",
               f"the journal has {len(logouts)} logout requests ({evidence.tally(logouts)})")
     states = [(f["state"], f["reason"]) for f in backend.sessions()]
-    v.require(states == [("revoked", "logout")], "logout revokes the session on the server",
+    v.require(states == [("revoked", "logout")], "logout revokes the session on the server "
+                                                 "(the backend's part)",
               f"families after logout: {states}")
     v.require(cookie_value(context, backend_settings.cookie_name) is None,
-              "logout clears the refresh cookie", "the cookie is still in the browser")
+              "logout clears the refresh cookie (the backend's part)",
+              "the cookie is still in the browser")
     v.require(not spa.is_authenticated(), "logout clears the access token from memory",
               "isAuthenticated() is still true")
     v.shows(spa.page, "login-form", "after logout on a guarded route the app shows its login "
@@ -135,10 +139,12 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
     v.require(not spa.is_authenticated(), "a reload after logout does not restore the session",
               "isAuthenticated() is true after the reload")
     old_access = outsider.get("/api/current-user", access).status_code
-    v.require(old_access == 401, "the old access token is rejected after logout",
+    v.require(old_access == 401, "the old access token is rejected after logout (the "
+                                 "backend's part)",
               f"GET /api/current-user with it answered {old_access}")
     old_refresh = outsider.refresh(cookie).status_code
-    v.require(old_refresh == 401, "the old refresh cookie is rejected after logout",
+    v.require(old_refresh == 401, "the old refresh cookie is rejected after logout (the "
+                                  "backend's part)",
               f"a refresh with it answered {old_refresh}")
 
 
@@ -163,12 +169,17 @@ def test_L6_current_user_after_reload_comes_from_the_api(
     seq = evidence.mark(backend)
     spa.page.reload()
     spa.ready()
-    after = evidence.since(backend, seq)
     renewed = evidence.issued(backend).access_jtis[-1]
-    asked = [e for e in after if e["path"] == "/api/current-user" and e["status"] == 200
-             and e["access_jti"] == renewed]
-    v.require(asked, "after a reload the app asks /api/current-user for the user",
-              "no GET /api/current-user with the renewed token was answered 200",
+
+    def asked() -> bool:
+        return any(e["path"] == "/api/current-user" and e["status"] == 200
+                   and e["access_jti"] == renewed for e in evidence.since(backend, seq))
+
+    found = backend.wait_until(asked, timeout=UI_TIMEOUT_MS / 1000)
+    after = evidence.since(backend, seq)
+    v.require(found, "after a reload the app asks /api/current-user for the user",
+              f"no GET /api/current-user with the renewed token was answered 200 within "
+              f"{UI_TIMEOUT_MS / 1000:g} s",
               "journal since the reload: " + ", ".join(
                   f"{e['method']} {e['path']} {e['status']}" for e in after
                   if e["method"] != "OPTIONS"))
@@ -181,17 +192,19 @@ def test_L6_current_user_after_reload_comes_from_the_api(
 
 @pytest.mark.conformance("L7")
 def test_L7_sixth_login_evicts_the_least_recently_used_session(
-        spa: SpaDriver, backend: BackendClient, outsider: Outsider) -> None:
+        backend: BackendClient, outsider: Outsider) -> None:
+    # The backend's part only: six devices log in as one user, none of them a browser.
     v = Verdict("L7")
-    v.logged_in(spa)
-    for n in range(2, 6):
-        v.setup(f"log in again ({n} of 5)", spa.login)
+    for n in range(1, 6):
+        v.setup(f"log in ({n} of 5)",
+                lambda: outsider.login("alice", "alice-pass").raise_for_status())
     cookies = evidence.issued(backend).refresh_tokens
     # The first session is used again, so the second is now the least recently used.
     used = outsider.refresh(cookies[0]).status_code
-    v.require(used == 200, "a live session can be refreshed",
+    v.require(used == 200, "a live session can be refreshed (the backend's part)",
               f"refreshing the first of five sessions answered {used}")
-    v.setup("log in a sixth time", spa.login)
+    v.setup("log in a sixth time",
+            lambda: outsider.login("alice", "alice-pass").raise_for_status())
     families = backend.sessions()
     summary = ", ".join(f"{f['id'][:6]}… {f['state']}"
                         + (f" ({f['reason']})" if f["reason"] else "") for f in families)
@@ -222,11 +235,14 @@ def test_L8_refresh_fails_after_the_absolute_lifetime_despite_daily_rotation(
     rotations = [e["status"] for e in evidence.refreshes(backend)]
     v.require(rotations == [200] * (days - 1), "one refresh a day renews the access token",
               f"the daily refreshes answered {rotations}")
+    seq = evidence.mark(backend)
     time_control.advance(backend_settings.refresh_ttl - (days - 1) * DAY + 1)
     res = spa.request("GET", "/api/job-list?after=lifetime")
-    last = evidence.refreshes(backend)[-1]["status"]
-    v.require(last == 401, "after the absolute lifetime the refresh is refused (the backend's "
-                           "part)", f"the last refresh answered {last}")
+    last = [e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH, "POST")]
+    v.require(last, "a request whose token expired causes a refresh",
+              "after the lifetime the app made no refresh")
+    v.require(last[-1] == 401, "after the absolute lifetime the refresh is refused (the "
+                               "backend's part)", f"the refresh answered {last[-1]}")
     prop = "after a refused refresh the request fails and the session ends"
     v.require(not 200 <= (res.status or 0) < 300, prop,
               f"authHarness.request resolved with {res.status}")

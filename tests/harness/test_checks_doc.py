@@ -51,6 +51,7 @@ def test_the_entries_state_the_bounds_the_checks_use() -> None:
     for check, value in seconds.items():
         assert f"{value:g} s" in entries[check], (check, value)
     assert f"within {test_lifecycle.RENEWAL_WAIT_S} s" in entries["L3"]
+    assert f"{test_lifecycle.RENEWAL_WINDOW_S} s or more" in entries["L3"]
     rules = DOC.read_text().split("## S: storage")[0]
     assert f"within {verdict.UI_TIMEOUT_MS / 1000:g} s" in rules
     assert f"within {driver.SETTLE_TIMEOUT_MS / 1000:g} s" in rules
