@@ -105,7 +105,7 @@ class Verdict:
         if not showing(page, testid, visible=visible, count=count, timeout_ms=timeout_ms):
             wanted = (f"{count} × {testid}" if count is not None
                       else f"{testid} {'visible' if visible else 'not visible'}")
-            self.fail(prop, f"after {timeout_ms / 1000:g} s the page does not show {wanted}",
+            self.fail(prop, f"after {timeout_ms / 1000:.2g} s the page does not show {wanted}",
                       f"the page: {describe(page)}")
 
     def shows_text(self, page: Page, testid: str, any_of: list[str], prop: str,
