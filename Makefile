@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BROWSERS ?= chromium firefox
 PYTEST_ARGS ?=
 # Three workers on two cores: the checks wait on browsers, timers and sockets as much as they
-# compute (a run with two used 64% of the CPU time it had).
+# compute (a run with two used 64% of the CPU time it had; four was slower than three).
 JOBS ?= 3
 # Traces of failed checks cost about a third of the suite's time: off for the whole-suite
 # run, on with `make test TRACING=retain-on-failure`.
