@@ -14,7 +14,7 @@ JOBS ?= 3
 TRACING ?= off
 DEMO_PORT ?= 8000
 
-.PHONY: demo test bench install browsers angular-example lint clean
+.PHONY: demo test bench install browsers angular-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -75,6 +75,12 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy mock_backend harness tests/broken bench
+
+# The sdist and wheel for a package index, in dist/, their metadata checked as the index would.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 clean:
 	rm -rf $(VENV) .demo test-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular

@@ -1,7 +1,7 @@
 """Burst scaling: N concurrent requests with an expired token in the reference SPA.
 
-Driven through the harness's own pieces: `SpaDriver.burst`, `evidence.expire_access_token`
-and the refresh count of `evidence.refreshes` (read from the backend journal). Each burst
+Driven through the harness's own pieces: `SpaDriver.burst`, `BackendClient.expire_access_token`
+and the refresh count of `Journal.refreshes` (read from the backend journal). Each burst
 gets a fresh context, a reset backend and a fresh login; the browsers take turns.
 """
 
@@ -15,7 +15,6 @@ from playwright.sync_api import Browser, sync_playwright
 
 from bench.launch import app_context, harness_backend, launch
 from bench.stats import Figure
-from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 
@@ -28,22 +27,24 @@ def _one_burst(browser: Browser, url: str, backend: BackendClient, n: int) -> di
     backend.reset()
     context = app_context(browser, url)
     try:
-        spa = SpaDriver(context.new_page(), url)
+        facts = backend.facts()
+        spa = SpaDriver(context.new_page(), url, facts)
         spa.open("/")
         spa.login()
-        evidence.expire_access_token(backend)
-        before = evidence.mark(backend)
+        backend.expire_access_token()
+        before = backend.mark()
         started = time.perf_counter()
-        results = spa.burst(n).results(timeout_ms=SETTLE_TIMEOUT_MS)
+        results = spa.burst(n, facts.list.path).results(timeout_ms=SETTLE_TIMEOUT_MS)
         wall = time.perf_counter() - started
     finally:
         context.close()
-    entries = [e for e in evidence.since(backend, before) if e["method"] != "OPTIONS"]
+    journal = backend.journal()
+    entries = [e for e in journal.after(before) if e.method != "OPTIONS"]
     # The backend's view: first request in to last answer out, one clock for both ends.
-    span = max(e["end"] for e in entries) - min(e["start"] for e in entries)
+    span = max(e.end or e.start for e in entries) - min(e.start for e in entries)
     return {"wall_s": wall, "journal_span_s": span,
-            "refreshes": len(evidence.refreshes(backend)),
-            "api_attempts": sum(1 for e in entries if e["path"] == "/api/job-list"),
+            "refreshes": len(journal.refreshes()),
+            "api_attempts": sum(1 for e in entries if e.path == facts.list.path),
             "ok": sum(1 for r in results if r.status == 200)}
 
 

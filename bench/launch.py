@@ -27,7 +27,7 @@ def launch(playwright: Playwright, engine: str) -> Browser:
 
 
 def harness_settings() -> Settings:
-    """The harness backend's default settings (server_fixtures.backend_settings)."""
+    """The harness backend's default settings (server_fixtures.harness_backend_settings)."""
     return Settings(test_control=True, secret=TEST_SECRET, spa_dir=default_spa_dir())
 
 
@@ -46,5 +46,5 @@ def app_context(browser: Browser, api_base_url: str) -> BrowserContext:
 
 
 def config_script(api_base_url: str) -> str:
-    """The init script of the `spa` fixture."""
+    """The init script of the `harness_spa` fixture."""
     return f"window.authHarnessConfig = {json.dumps({'apiBaseUrl': api_base_url})};"

@@ -38,7 +38,7 @@ CAUSES: dict[str, Cause] = {
         "more round trip to the browser per call",
         "probe once per document (after `open`) and again only when a call fails"),
     "playwright: init script": Cause(
-        "the `spa` fixture adds the config init script after pytest-playwright's `page` "
+        "the `harness_spa` fixture adds the config init script after pytest-playwright's `page` "
         "fixture opened the page, so Playwright also installs it into that live page; "
         "added before the first page (as the baseline does) it is a plain context setting",
         "add the init script in a `context` fixture override, before `page` exists"),

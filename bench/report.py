@@ -190,11 +190,11 @@ def _burst(part: dict[str, Any], chart: str | None) -> list[str]:
     lines = ["## Burst scaling", "",
              "N concurrent `GET /api/job-list` through the reference SPA's HTTP client with "
              "an expired access token (`SpaDriver.burst` after "
-             "`evidence.expire_access_token`), a fresh context, backend and login per run. "
+             "`BackendClient.expire_access_token`), a fresh context, backend and login per run. "
              "*Settled*: from starting the burst in the page to every promise settled, as "
              f"the driver sees it (it polls every {driver.POLL_MS} ms). *Backend span*: "
              "first request in to last answer out in the backend journal. *Refreshes*: "
-             "`evidence.refreshes`, one count per run.", "",
+             "`Journal.refreshes`, one count per run.", "",
              f"Result: {verdict}.", "",
              "| N | " + " | ".join(f"{e} settled | {e} backend span | {e} refreshes"
                                  for e in engines) + " |",

@@ -17,7 +17,8 @@ from bench.stats import Figure
 CHECK = "test_A1_api_requests_carry_the_current_access_token_as_bearer"
 BROWSER_FIXTURES = ("playwright", "browser_type", "launch_browser", "browser")
 # The session's servers: the backend app and its live server, the SPA's own origin.
-SERVER_FIXTURES = ("live_backend", "spa_server", "backend_app", "backend_settings")
+SERVER_FIXTURES = ("_harness_live_backend", "_harness_spa_server", "harness_backend_app",
+                   "harness_backend_settings")
 
 
 def _stages(probe: dict[str, Any]) -> dict[str, float]:

@@ -1,1 +1,27 @@
-"""pytest plugin that proves an SPA's JWT access/refresh flow in real browsers."""
+"""pytest plugin that proves an SPA's JWT access/refresh flow in real browsers.
+
+What users may import; everything else is internal and may change between versions.
+The fixtures are listed in the README ("Fixtures").
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from harness.backend_client import BackendClient, ControlError, Fault
+from harness.driver import Call, DriverError, Pending, Response, SetupError, SpaDriver
+from harness.facts import BackendFacts, Endpoint, FactsError, RefreshCookie, SeedUser
+from harness.journal import Attempt, Entry, Issued, Journal
+from harness.time_control import TimeControl
+
+try:
+    __version__ = version("jwt-refresh-harness")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Attempt", "BackendClient", "BackendFacts", "Call", "ControlError", "DriverError",
+    "Endpoint", "Entry", "FactsError", "Fault", "Issued", "Journal", "Pending",
+    "RefreshCookie", "Response", "SeedUser", "SetupError", "SpaDriver", "TimeControl",
+    "__version__",
+]

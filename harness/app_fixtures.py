@@ -13,86 +13,95 @@ from playwright.sync_api import BrowserContext, Page
 from harness import artifacts
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
+from harness.facts import BackendFacts
 from harness.live_server import LiveServer
 from harness.outsider import Outsider
 from harness.page_watch import PageWatch
+from harness.server_fixtures import RunningBackend
 from harness.time_control import TimeControl
 from harness.topology import CROSS_ORIGIN, EXTERNAL, SAME_ORIGIN
-from mock_backend import Settings
 
 
 @pytest.fixture
-def topology() -> str:
+def _harness_topology() -> str:
     """Parametrized per test (see `--topology`); same origin where a test is not."""
     return SAME_ORIGIN
 
 
 @pytest.fixture
-def spa_url(topology: str, live_backend: LiveServer, spa_server: LiveServer,
-            pytestconfig: pytest.Config) -> str:
+def _harness_spa_url(_harness_topology: str, _harness_live_backend: LiveServer | RunningBackend,
+                     request: pytest.FixtureRequest) -> str:
     """Where the SPA under test is served in this test's topology."""
-    if topology == EXTERNAL:
-        return str(pytestconfig.getoption("spa_url")).rstrip("/")
-    return spa_server.url if topology == CROSS_ORIGIN else live_backend.url
+    if _harness_topology == EXTERNAL:
+        return str(request.config.getoption("spa_url")).rstrip("/")
+    if _harness_topology == CROSS_ORIGIN:
+        server: LiveServer = request.getfixturevalue("_harness_spa_server")
+        return server.url
+    return _harness_live_backend.url
 
 
 @pytest.fixture(scope="session")
-def api_base_url(live_backend: LiveServer) -> str:
+def _harness_api_base_url(_harness_live_backend: LiveServer | RunningBackend) -> str:
     """The API base the SPA is pointed at through `window.authHarnessConfig`."""
-    return live_backend.url
+    return _harness_live_backend.url
 
 
 @pytest.fixture
-def harness_config(api_base_url: str) -> dict[str, Any]:
-    """`window.authHarnessConfig`, injected before any app script runs."""
-    return {"apiBaseUrl": api_base_url}
+def harness_config(_harness_api_base_url: str) -> dict[str, Any]:
+    """`window.authHarnessConfig`, injected before any app script runs; override to add
+    what your app reads from it."""
+    return {"apiBaseUrl": _harness_api_base_url}
 
 
 @pytest.fixture(scope="session")
-def spa_routes() -> list[str]:
+def harness_spa_routes() -> list[str]:
     """The app's routes, each visited by the checks that say "on every route" (S3)."""
     return ["/", "/profile", "/admin", "/login"]
 
 
 @pytest.fixture
-def outsider(api_base_url: str, spa_url: str, backend_settings: Settings,
-             tls_verify: ssl.SSLContext | bool) -> Iterator[Outsider]:
+def _harness_outsider(_harness_api_base_url: str, _harness_spa_url: str,
+                      harness_facts: BackendFacts,
+                      _harness_tls_verify: ssl.SSLContext | bool) -> Iterator[Outsider]:
     """An HTTP client outside the browser that replays refresh cookies (a thief, T2)."""
-    client = Outsider(api_base_url, backend_settings.cookie_name, spa_url, verify=tls_verify)
+    client = Outsider(_harness_api_base_url, harness_facts, _harness_spa_url,
+                      verify=_harness_tls_verify)
     yield client
     client.close()
 
 
 @pytest.fixture
-def page_watch(context: BrowserContext, spa_url: str) -> PageWatch:
+def _harness_page_watch(context: BrowserContext, _harness_spa_url: str) -> PageWatch:
     """Page errors, requests in flight, console and URLs of every tab of the context."""
-    return PageWatch(context, app_origin=spa_url)
+    return PageWatch(context, app_origin=_harness_spa_url)
 
 
 @pytest.fixture
-def spa(backend: BackendClient, context: BrowserContext, page_watch: PageWatch, page: Page,
-        spa_url: str, harness_config: dict[str, Any], request: pytest.FixtureRequest,
-        output_path: str) -> Iterator[SpaDriver]:
+def harness_spa(harness_backend: BackendClient, harness_facts: BackendFacts,
+                context: BrowserContext, _harness_page_watch: PageWatch, page: Page,
+                _harness_spa_url: str,
+                harness_config: dict[str, Any], request: pytest.FixtureRequest,
+                output_path: str) -> Iterator[SpaDriver]:
     """The SPA under test, driven through `window.authHarness`; not opened yet.
 
     Every check also holds to H1 (no page errors) and H2 (no request left in flight):
     they are verified when the check ends.
     """
     context.add_init_script(f"window.authHarnessConfig = {json.dumps(harness_config)};")
-    yield SpaDriver(page, spa_url)
+    yield SpaDriver(page, _harness_spa_url, harness_facts)
     if artifacts.failed(request.node):
         if request.config.stash.get(artifacts.OWN_SCREENSHOTS, False):
             artifacts.screenshot_pages(output_path, context)
         return
     marker = request.node.get_closest_marker("conformance")
     check = str(marker.args[0]) if marker else request.node.name
-    problems = artifacts.hygiene_problems(page_watch, page, check)
+    problems = artifacts.hygiene_problems(_harness_page_watch, page, check)
     if problems:
-        artifacts.write_timeline(output_path, backend)
+        artifacts.write_timeline(output_path, harness_backend)
         pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
-def time_control(backend: BackendClient) -> TimeControl:
+def harness_clock(harness_backend: BackendClient) -> TimeControl:
     """Moves the backend clock and the installed page clocks together."""
-    return TimeControl(backend)
+    return TimeControl(harness_backend)

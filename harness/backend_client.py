@@ -1,4 +1,5 @@
-"""HTTP client for the backend's test-control API. Never reaches into backend internals."""
+"""HTTP client for the backend's test-control API. Never reaches into backend internals:
+what it knows of the backend it reads from `/__harness/facts`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from harness.facts import BackendFacts
+from harness.journal import Entry, Journal, exp_of
 
 
 class ControlError(RuntimeError):
@@ -25,9 +29,10 @@ class Fault:
 
 class BackendClient:
     def __init__(self, base_url: str, timeout: float = 10.0,
-                 verify: ssl.SSLContext | bool = True) -> None:
+                 verify: ssl.SSLContext | bool = True, facts: BackendFacts | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
+        self._facts = facts
 
     def close(self) -> None:
         self._http.close()
@@ -40,9 +45,14 @@ class BackendClient:
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
+            hint = (" (is the backend running with --test-control?)"
+                    if response.status_code == 404 else "")
             raise ControlError(f"{response.request.method} {response.request.url.path}: "
-                               f"{response.status_code} {response.text}")
+                               f"{response.status_code} {response.text}{hint}")
         return response
+
+    def _get(self, url: str, params: dict[str, str] | None = None) -> Any:
+        return self._check(self._http.get(url, params=params)).json()
 
     def _post(self, path: str, json: Any = None) -> httpx.Response:
         return self._check(self._http.post(path, json=json))
@@ -50,22 +60,43 @@ class BackendClient:
     def reset(self) -> None:
         self._post("/__harness/reset")
 
-    def journal(self, path: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
-        params = {k: v for k, v in (("path", path), ("method", method)) if v}
-        entries: list[dict[str, Any]] = self._check(
-            self._http.get("/__harness/journal", params=params)).json()["entries"]
-        return entries
+    def facts(self) -> BackendFacts:
+        """What the backend says about itself; read once, the same for the backend's life."""
+        if self._facts is None:
+            self._facts = BackendFacts.from_json(self._get("/__harness/facts"))
+        return self._facts
 
-    def peak_in_flight(self, path: str) -> int:
-        peak = self._check(self._http.get("/__harness/journal", params={"path": path})).json()
-        return int(peak["peak_in_flight"].get(path, 0))
+    def journal(self, path: str | None = None, method: str | None = None) -> Journal:
+        """A snapshot of the journal, all of it or the requests to `path` (and `method`)."""
+        params = {k: v for k, v in (("path", path), ("method", method)) if v}
+        answer = self._get("/__harness/journal", params)
+        return Journal([Entry.from_json(e) for e in answer["entries"]], self.facts(),
+                       answer["peak_in_flight"])
+
+    def mark(self) -> int:
+        """The journal's newest sequence number: `journal().after(mark)` is what came since."""
+        return self.journal().last_seq
 
     def count(self, path: str, method: str | None = None, status: int | None = None) -> int:
-        return sum(1 for e in self.journal(path, method)
-                   if status is None or e["status"] == status)
+        return self.journal(path, method).count(path, method, status)
+
+    def peak_in_flight(self, path: str) -> int:
+        return self.journal(path).peak_in_flight(path)
 
     def refresh_count(self) -> int:
-        return self.count("/api/refresh-token", "POST")
+        refresh = self.facts().refresh
+        return len(self.journal(refresh.path, refresh.method))
+
+    def now(self) -> float:
+        return float(self._get("/__harness/clock")["now"])
+
+    def access_token_lifetime_left(self) -> float:
+        """Seconds until the newest access token expires, on the backend clock."""
+        return exp_of(self.journal().current_access_token()) - self.now()
+
+    def expire_access_token(self) -> None:
+        """Move the backend clock just past the `exp` of the newest access token."""
+        self.advance_clock(max(self.access_token_lifetime_left(), 0) + 1)
 
     def advance_clock(self, seconds: float) -> float:
         return float(self._post("/__harness/clock", {"advance": seconds}).json()["now"])
@@ -81,13 +112,11 @@ class BackendClient:
         self._check(self._http.delete("/__harness/faults"))
 
     def faults(self) -> list[dict[str, Any]]:
-        faults: list[dict[str, Any]] = self._check(self._http.get("/__harness/faults")).json()[
-            "faults"]
+        faults: list[dict[str, Any]] = self._get("/__harness/faults")["faults"]
         return faults
 
     def sessions(self) -> list[dict[str, Any]]:
-        families: list[dict[str, Any]] = self._check(
-            self._http.get("/__harness/sessions")).json()["families"]
+        families: list[dict[str, Any]] = self._get("/__harness/sessions")["families"]
         return families
 
     def wait_for(self, predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType
 
 from harness.browsers import NoBrowserError, camel_case_options, resolve
+from harness.options import HTTPS_CHOICE
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +47,9 @@ def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Brows
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any],
                          pytestconfig: pytest.Config) -> dict[str, Any]:
-    """pytest-playwright's context arguments; under `--https` the test CA's certificate
-    is accepted."""
-    if pytestconfig.getoption("https", default=False):
+    """pytest-playwright's context arguments; when the harness serves https (`--https`,
+    WebKit) the test CA's certificate is accepted."""
+    choice = pytestconfig.stash.get(HTTPS_CHOICE, None)
+    if choice is not None and choice.on:
         return {**browser_context_args, "ignore_https_errors": True}
     return browser_context_args

@@ -15,6 +15,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from harness.facts import BackendFacts
+
+# The contract's guarded route that lists the signed-in user's items (docs/contract.md).
+PROFILE = "/profile"
 # How long a driver call may take before the check reports a hanging promise (F2: "no
 # promise hangs"). Wall time, but only ever reached when the app is broken.
 SETTLE_TIMEOUT_MS = 15_000
@@ -128,13 +132,16 @@ class Pending:
 
 
 class SpaDriver:
-    def __init__(self, page: Page, spa_url: str) -> None:
+    def __init__(self, page: Page, spa_url: str, facts: BackendFacts | None = None) -> None:
+        """`facts`: the backend's, for the demo users' passwords that `login` types in."""
         self.page = page
         self.spa_url = spa_url.rstrip("/")
+        self.facts = facts
+        self._passwords = {u.username: u.password for u in facts.users} if facts else {}
 
     def new_tab(self) -> SpaDriver:
         """Another tab of the same browser context (shared cookies, BroadcastChannel, locks)."""
-        return SpaDriver(self.page.context.new_page(), self.spa_url)
+        return SpaDriver(self.page.context.new_page(), self.spa_url, self.facts)
 
     def open(self, path: str = "/") -> None:
         """Navigate to `path` of the SPA and wait for its bootstrap (silent refresh included)."""
@@ -148,9 +155,13 @@ class SpaDriver:
             raise SetupError(f"the app at {self.page.url} did not start: {exc}") from None
 
     def login(self, username: str = "alice", password: str | None = None) -> None:
+        if password is None and username not in self._passwords:
+            raise SetupError(f"no password for {username!r}: the backend's demo users are "
+                             f"{', '.join(self._passwords) or 'unknown'}")
         try:
             self._await("window.authHarness.login(arg[0], arg[1])", "login",
-                        [username, password if password is not None else f"{username}-pass"])
+                        [username, password if password is not None else
+                         self._passwords[username]])
         except DriverError as exc:
             raise SetupError(f"could not log in as {username} on {self.page.url}: {exc}") \
                 from None
@@ -175,7 +186,7 @@ class SpaDriver:
         handle = self.page.evaluate_handle(_START, [[c.as_js() for c in calls]])
         return Pending(self.page, handle, len(calls))
 
-    def burst(self, n: int, path: str = "/api/job-list") -> Pending:
+    def burst(self, n: int, path: str) -> Pending:
         """N concurrent GETs, each with its own `?n=` so the journal tells them apart."""
         sep = "&" if "?" in path else "?"
         return self.start([Call("GET", f"{path}{sep}n={i}") for i in range(n)])

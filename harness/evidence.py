@@ -1,111 +1,12 @@
-"""Facts a check asserts on, read from the backend journal (never inferred from the page)."""
+"""How a check words what the journal shows (harness/journal.py reads it): tallies of
+statuses, which token a request carried, what went wrong with a retried request."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import jwt
-
-from harness.backend_client import BackendClient
-
-REFRESH_PATH = "/api/refresh-token"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One request as the backend saw it: answer and the access token it carried."""
-
-    status: int | None
-    jti: str | None
-
-
-def jti_of(token: str) -> str | None:
-    """The jti of a token the backend issued; read only, never trusted."""
-    jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
-    return jti if isinstance(jti, str) else None
-
-
-def _exp_of(token: str) -> float:
-    return float(jwt.decode(token, options={"verify_signature": False})["exp"])
-
-
-@dataclass(frozen=True)
-class Issued:
-    """Every token value the backend handed out since the last reset, oldest first."""
-
-    access_tokens: list[str]
-    access_jtis: list[str]
-    refresh_tokens: list[str]
-
-    @property
-    def all_values(self) -> list[str]:
-        return [*self.access_tokens, *self.refresh_tokens]
-
-
-def issued(backend: BackendClient) -> Issued:
-    entries = backend.journal()
-    access = [e for e in entries if e.get("issued_access_token")]
-    return Issued([e["issued_access_token"] for e in access],
-                  [e["issued_access_jti"] for e in access],
-                  [e["issued_refresh_token"] for e in entries if e.get("issued_refresh_token")])
-
-
-def current_access_token(backend: BackendClient) -> str:
-    tokens = issued(backend).access_tokens
-    assert tokens, "no access token was issued: did the login reach the backend?"
-    return tokens[-1]
-
-
-def expire_access_token(backend: BackendClient) -> None:
-    """Move the backend clock just past the `exp` of the newest access token."""
-    now = backend.advance_clock(0)
-    backend.advance_clock(max(_exp_of(current_access_token(backend)) - now, 0) + 1)
-
-
-def _last_login_seq(entries: list[dict[str, Any]]) -> int:
-    logins = [e["seq"] for e in entries
-              if e["path"] == "/api/login" and e["method"] == "POST" and e["status"] == 200]
-    return logins[-1] if logins else 0
-
-
-def mark(backend: BackendClient) -> int:
-    """The journal's last sequence number: `since(backend, mark)` reads what came after."""
-    entries = backend.journal()
-    return int(entries[-1]["seq"]) if entries else 0
-
-
-def since(backend: BackendClient, seq: int, path: str | None = None,
-          method: str | None = None) -> list[dict[str, Any]]:
-    return [e for e in backend.journal(path, method) if e["seq"] > seq]
-
-
-def token_lifetime_left(backend: BackendClient) -> float:
-    """Seconds until the newest access token expires, on the backend clock."""
-    return _exp_of(current_access_token(backend)) - backend.advance_clock(0)
-
-
-def refreshes(backend: BackendClient) -> list[dict[str, Any]]:
-    """Refresh attempts since the last login (the silent one on load is not counted).
-
-    Preflights are the browser's and never counted.
-    """
-    entries = backend.journal()
-    since = _last_login_seq(entries)
-    return [e for e in entries
-            if e["path"] == REFRESH_PATH and e["method"] == "POST" and e["seq"] > since]
-
-
-def attempts_by_query(backend: BackendClient, path: str,
-                      method: str | None = None) -> dict[str, list[Attempt]]:
-    """Each distinct request (told apart by its query) and the attempts the backend saw."""
-    seen: dict[str, list[Attempt]] = defaultdict(list)
-    for e in backend.journal(path, method):
-        if e["method"] != "OPTIONS":
-            seen[e["query"]].append(Attempt(e["status"], e["access_jti"]))
-    return dict(seen)
+from harness.journal import Attempt
 
 
 def tally(statuses: Sequence[int | None]) -> str:

@@ -6,13 +6,12 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from harness.test_ca import TlsFiles
-from mock_backend.observe import install_log_filter
-from mock_backend.request_limits import MAX_REQUEST_HEAD_BYTES
 
 
 class ServerStartError(RuntimeError):
@@ -30,7 +29,8 @@ class LiveServer:
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
                  url_host: str = "localhost", start_timeout: float = 15.0,
-                 stop_timeout: float = 5.0, tls: TlsFiles | None = None) -> None:
+                 stop_timeout: float = 5.0, tls: TlsFiles | None = None,
+                 server_options: dict[str, Any] | None = None) -> None:
         self.app = app
         self.host = host
         self.port = port or free_port(host)
@@ -40,15 +40,14 @@ class LiveServer:
         config = uvicorn.Config(app, host=host, port=self.port, lifespan="on",
                                 log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=int(stop_timeout),
-                                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
                                 ssl_certfile=str(tls.server_cert) if tls else None,
-                                ssl_keyfile=str(tls.server_key) if tls else None)
+                                ssl_keyfile=str(tls.server_key) if tls else None,
+                                **(server_options or {}))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"live-server-{self.port}",
                                         daemon=True)
 
     def start(self) -> LiveServer:
-        install_log_filter()
         self._thread.start()
         deadline = time.monotonic() + self._start_timeout
         # Waiting on a flag the server sets, with a deadline: not a sleep in a test.

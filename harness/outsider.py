@@ -10,14 +10,14 @@ import ssl
 
 import httpx
 
-CSRF_HEADER = {"X-Requested-With": "XMLHttpRequest"}
+from harness.facts import BackendFacts
 
 
 class Outsider:
-    def __init__(self, api_base_url: str, cookie_name: str, origin: str,
+    def __init__(self, api_base_url: str, facts: BackendFacts, origin: str,
                  verify: ssl.SSLContext | bool = True) -> None:
         self._http = httpx.Client(base_url=api_base_url.rstrip("/"), timeout=10, verify=verify)
-        self._cookie_name = cookie_name
+        self._facts = facts
         self._origin = origin
 
     def close(self) -> None:
@@ -26,8 +26,10 @@ class Outsider:
     def post(self, path: str, cookie: str, *, origin: str | None = None,
              csrf_header: bool = True) -> httpx.Response:
         """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
-        headers = {"Origin": origin or self._origin, "Cookie": f"{self._cookie_name}={cookie}"}
-        return self._http.post(path, headers={**(CSRF_HEADER if csrf_header else {}), **headers})
+        headers = {"Origin": origin or self._origin,
+                   "Cookie": f"{self._facts.cookie.name}={cookie}"}
+        csrf = self._facts.csrf_headers if csrf_header else {}
+        return self._http.post(path, headers={**csrf, **headers})
 
     def get(self, path: str, access_token: str) -> httpx.Response:
         """An API call with a (stolen or old) access token."""
@@ -39,16 +41,18 @@ class Outsider:
                                                  "Access-Control-Request-Method": method,
                                                  "Access-Control-Request-Headers": "authorization"})
 
-    def login(self, username: str, password: str) -> httpx.Response:
-        """Log in as another device would: a new session, its refresh value in the answer's
-        cookie."""
-        return self._http.post("/api/login", json={"username": username, "password": password},
+    def login(self, username: str) -> httpx.Response:
+        """Log in as another device would, with the demo user's password: a new session,
+        its refresh value in the answer's cookie."""
+        password = self._facts.user(username).password
+        return self._http.post(self._facts.login.path,
+                               json={"username": username, "password": password},
                                headers={"Origin": self._origin})
 
     def refresh(self, cookie: str) -> httpx.Response:
         """Rotate the family with a stolen cookie value."""
-        return self.post("/api/refresh-token", cookie)
+        return self.post(self._facts.refresh.path, cookie)
 
     def logout(self, cookie: str) -> httpx.Response:
         """Revoke the family the cookie belongs to."""
-        return self.post("/api/logout", cookie)
+        return self.post(self._facts.logout.path, cookie)

@@ -1,7 +1,9 @@
 """The pytest plugin: live backend, its test-control client, the SPA driver as fixtures.
 
-Registered through the `pytest11` entry point. Options live in one group; fixtures that
-read them are small, so a conftest can override any of them.
+Registered through the `pytest11` entry point, so it is active in every pytest run of the
+virtualenv it is installed in: it adds options in one group, fixtures whose names start with
+`harness_` (public, documented in the README) or `_harness_` (internal), and nothing else
+until a test asks for them. Fixtures are small, so a conftest can override any of them.
 """
 
 from __future__ import annotations
@@ -12,107 +14,51 @@ from pathlib import Path
 
 import pytest
 
-from harness import artifacts, verdict
+from harness import artifacts, options, verdict
+from harness.topology import topologies_for
 
-# The fixtures live in two modules; importing them here registers them with the plugin.
-from harness.app_fixtures import (  # noqa: F401
-    api_base_url,
-    harness_config,
-    outsider,
-    page_watch,
-    spa,
-    spa_routes,
-    spa_url,
-    time_control,
-    topology,
-)
-from harness.server_fixtures import (  # noqa: F401
-    TEST_SECRET,
-    ServeBackend,
-    _check_url,
-    _other_site_server,
-    _spa_dir,
-    _third_party_server,
-    backend,
-    backend_app,
-    backend_settings,
-    live_backend,
-    other_site,
-    serve_backend,
-    spa_dir,
-    spa_server,
-    third_party,
-    tls,
-    tls_verify,
-)
-from harness.topology import TOPOLOGIES, topologies_for
+# Fixture modules, registered as plugins of their own when pytest is configured.
+FIXTURE_MODULES = ("harness.server_fixtures", "harness.app_fixtures")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("jwt-refresh-harness", "JWT refresh-flow harness")
-    group.addoption("--backend-alg", choices=("HS256", "RS256", "EdDSA"), default="HS256",
-                    help="signing algorithm of the harness's backend (default HS256)")
-    group.addoption("--backend-store", default="memory", metavar="memory|sqlite:PATH",
-                    help="refresh-family store of the harness's backend (default memory)")
-    group.addoption("--spa-dir", metavar="PATH", default=None,
-                    help="serve this built SPA folder (history fallback) instead of the "
-                         "bundled reference SPA")
-    group.addoption("--spa-url", metavar="URL", default=None,
-                    help="test an app that is already running at URL (it must read "
-                         "window.authHarnessConfig.apiBaseUrl); the backend allows its origin")
-    group.addoption("--backend-port", type=int, default=None, metavar="PORT",
-                    help="serve the harness's backend on this fixed port (default: a free "
-                         "one), for apps that need a known API address")
-    group.addoption("--conformance-report", metavar="PATH", default=None,
-                    help="write one self-contained HTML page: checks x browsers x "
-                         "topologies, failure reasons, each check's request timeline")
-    group.addoption("--https", action="store_true", default=False,
-                    help="serve the backend, the SPA and the other origins over https with a "
-                         "throwaway test CA (Secure and __Host- cookies in every browser)")
-    group.addoption("--cookie-name", default=None, metavar="NAME",
-                    help="name of the refresh cookie (default refresh_token; a __Host- name "
-                         "needs --https and --cookie-path /)")
-    group.addoption("--cookie-path", default=None, metavar="PATH",
-                    help="path of the refresh cookie (default /api)")
-    group.addoption("--topology", choices=("both", *TOPOLOGIES), default="both",
-                    help="run the checks marked (x) in the same-origin topology, the "
-                         "cross-origin one (SPA on its own port, API by CORS), or both "
-                         "(default); other checks always run same-origin")
-
-
-# Failure artifacts are on unless asked otherwise: a failed check keeps its trace and
-# screenshot (pytest-playwright's options, same names) next to the journal timeline.
-# pytest-playwright's only-on-failure screenshots every page of every test and deletes the
-# files of the passed ones; unless `--screenshot` is given, the harness takes them itself,
-# of failed checks only.
-_ARTIFACT_DEFAULTS = {"tracing": ("--tracing", "retain-on-failure")}
+    options.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import importlib
+
     from harness import browser_fixtures
 
+    for name in FIXTURE_MODULES:
+        if not config.pluginmanager.has_plugin(name):
+            config.pluginmanager.register(importlib.import_module(name), name)
     # Registered now, after every entry-point plugin, so these fixtures take precedence
     # over pytest-playwright's of the same name.
     if not config.pluginmanager.has_plugin("jwt_refresh_harness.browsers"):
         config.pluginmanager.register(browser_fixtures, "jwt_refresh_harness.browsers")
-    given = " ".join(str(a) for a in config.invocation_params.args)
-    for dest, (flag, value) in _ARTIFACT_DEFAULTS.items():
-        if getattr(config.option, dest, None) == "off" and flag not in given:
-            setattr(config.option, dest, value)
+    # Failure screenshots: pytest-playwright's only-on-failure takes one of every page of
+    # every test and deletes those of the passed ones; unless the user chose a --screenshot
+    # mode, the harness takes them itself, of failed checks only.
     config.stash[artifacts.OWN_SCREENSHOTS] = (
-        getattr(config.option, "screenshot", None) == "off" and "--screenshot" not in given)
+        getattr(config.option, "screenshot", None) == "off"
+        and not options.given(config, "--screenshot"))
     if config.getoption("spa_url") and config.getoption("spa_dir"):
         raise pytest.UsageError("--spa-url and --spa-dir exclude each other: the app is "
                                 "either running already or served from a folder")
     if config.getoption("spa_url"):
-        _check_url("--spa-url", config.getoption("spa_url"))
-    _spa_dir(config)  # a wrong --spa-dir stops the run before any browser starts
+        options.check_url("--spa-url", config.getoption("spa_url"))
+    from harness.server_fixtures import spa_dir_of
+
+    spa_dir_of(config)  # a wrong --spa-dir stops the run before any browser starts
+    options.check_backend_url(config)
     port = config.getoption("backend_port")
     if port is not None and not 0 < port < 65536:
         raise pytest.UsageError(f"--backend-port {port}: not a TCP port")
     if port is not None and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("--backend-port cannot be shared by pytest-xdist workers: "
                                 "run one process (-n 0)")
+    config.stash[options.HTTPS_CHOICE] = options.choose_https(config)
     report_path = config.getoption("conformance_report")
     if report_path and not hasattr(config, "workerinput"):
         from harness.report import ConformanceReport
@@ -124,27 +70,66 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "runs it in the cross-origin topology too")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    choice = config.stash.get(options.HTTPS_CHOICE, None)
+    lines = []
+    if config.getoption("backend_url"):
+        lines.append(f"jwt-refresh-harness: backend at {config.getoption('backend_url')}")
+    if choice is not None and choice.on:
+        lines.append(f"jwt-refresh-harness: https ({choice.why})")
+    return lines
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "topology" in metafunc.fixturenames:
+    if "_harness_topology" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("conformance")
         chosen = topologies_for(marker, metafunc.config.getoption("topology"),
                                 external=bool(metafunc.config.getoption("spa_url")))
-        metafunc.parametrize("topology", chosen, ids=chosen, scope="function")
+        metafunc.parametrize("_harness_topology", chosen, ids=chosen, scope="function")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
+    if config.getoption("backend_url") and not hasattr(config, "workerinput"):
+        _check_running_backend(config)
     # Under pytest-xdist a worker that cannot launch a browser crashes the whole run, so
     # the controller checks first. A single process finds out at the first launch (which
     # also covers remote browsers through `connect_options`).
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         from harness.browsers import NoBrowserError, resolve
 
-        for engine in config.getoption("browser", None) or ["chromium"]:
+        for engine in options.browsers(config):
             try:
                 resolve(engine)
             except NoBrowserError as exc:
                 raise pytest.UsageError(str(exc)) from None
+
+
+def _check_running_backend(config: pytest.Config) -> None:
+    """`--backend-url`: the backend answers, has its test-control API, and serves the SPA
+    when the checks open it there; otherwise the run stops before any browser starts."""
+    import httpx
+
+    from harness.backend_client import BackendClient, ControlError
+    from harness.facts import FactsError
+
+    url = config.getoption("backend_url")
+    try:
+        with BackendClient(url, timeout=5) as client:
+            facts = client.facts()
+    except httpx.HTTPError as exc:
+        raise pytest.UsageError(f"--backend-url {url}: no answer ({exc}); start it first, "
+                                "e.g. python -m mock_backend --test-control --port 8000") \
+            from None
+    except ControlError as exc:
+        raise pytest.UsageError(f"--backend-url {url}: no test-control API ({exc}); start it "
+                                "with --test-control") from None
+    except FactsError as exc:
+        raise pytest.UsageError(f"--backend-url {url}: {exc}") from None
+    if not facts.serves_spa and not config.getoption("spa_url"):
+        raise pytest.UsageError(f"--backend-url {url}: that backend serves no SPA at /, where "
+                                "the checks open the app; start it with --spa-dir PATH (or "
+                                "without --no-spa), or give the app's address with --spa-url")
 
 
 @pytest.hookimpl(wrapper=True)

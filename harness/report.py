@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.journal import Journal
+
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"
 
@@ -72,7 +74,7 @@ class ConformanceReport:
         self.path.write_text(render(list(self.runs.values())))
 
 
-def record(item: pytest.Item, journal: list[dict[str, Any]]) -> None:
+def record(item: pytest.Item, journal: Journal) -> None:
     """Attach a check's identity and journal to its reports (called from a fixture)."""
     marker = item.get_closest_marker("conformance")
     if marker is None or not marker.args:
@@ -81,19 +83,21 @@ def record(item: pytest.Item, journal: list[dict[str, Any]]) -> None:
     values = params.params if params else {}
     meta = {"id": marker.args[0], "test": getattr(item, "originalname", item.name),
             "browser": values.get("browser_name", "?"),
-            "topology": values.get("topology", "same-origin")}
-    variant = [str(v) for k, v in values.items() if k not in ("browser_name", "topology")]
+            "topology": values.get("_harness_topology", "same-origin")}
+    variant = [str(v) for k, v in values.items()
+               if k not in ("browser_name", "_harness_topology")]
     if variant:
         meta["id"] += f" [{', '.join(variant)}]"
     keep = ("start", "end", "method", "path", "query", "status", "access_jti",
             "issued_access_jti")
-    entries = [{k: e.get(k) for k in keep} for e in journal if e["path"].startswith("/api/")]
+    entries = [{**{k: getattr(e, k) for k in keep}, "refresh": e.is_to(journal.facts.refresh)}
+               for e in journal if journal.facts.is_api(e.path)]
     item.user_properties.append((CHECK_PROPERTY, json.dumps(meta)))
     item.user_properties.append((JOURNAL_PROPERTY, json.dumps(entries)))
 
 
 def _colour(entry: dict[str, Any]) -> str:
-    if entry["path"] == "/api/refresh-token":
+    if entry.get("refresh"):
         return "#2f5bd3" if entry["status"] == 200 else "#7a1fa2"
     if entry["status"] in (401, 403):
         return "#d33"

@@ -8,16 +8,7 @@ either way; another *site* (`127.0.0.1`) is used only by the cross-site checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
-
-from harness.live_server import LiveServer
-from harness.test_ca import TlsFiles
-from mock_backend.spa_files import SpaFiles
 
 SAME_ORIGIN = "same-origin"
 CROSS_ORIGIN = "cross-origin"
@@ -37,13 +28,3 @@ def topologies_for(item_marker: pytest.Mark | None, selected: str,
     if only_cross:
         return [t for t in wanted if t == CROSS_ORIGIN]
     return [t for t in wanted if t == SAME_ORIGIN or crosses]
-
-
-def spa_app(spa_dir: Path) -> Starlette:
-    """The SPA folder alone, with history fallback, as the cross-origin topology serves it."""
-    return Starlette(routes=[Mount("/", app=SpaFiles(directory=spa_dir, html=True))])
-
-
-def serve_spa(spa_dir: Path, tls: TlsFiles | None = None) -> Iterator[LiveServer]:
-    with LiveServer(spa_app(spa_dir), tls=tls) as server:
-        yield server

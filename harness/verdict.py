@@ -21,14 +21,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from harness.driver import DriverError, SetupError, SpaDriver
+from harness.driver import PROFILE, DriverError, SetupError, SpaDriver
+from harness.facts import BackendFacts
 from harness.page_probes import cookie_value
 
 T = TypeVar("T")
 
-# The guarded page that shows the user's jobs, and how many each demo user has.
-PROFILE = "/profile"
-SEED_JOBS = {"alice": 3, "bob": 2, "admin": 1}
 # The UI may take this long to show what a check waits for (login page, job items).
 UI_TIMEOUT_MS = 5_000
 
@@ -84,9 +82,9 @@ class Verdict:
 
     def logged_in(self, spa: SpaDriver, path: str = "/", user: str = "alice") -> None:
         """The set-up most checks start with: open `path`, log in as `user`. On /profile,
-        also wait until the app is back there showing the user's jobs, so that none of the
-        page's own requests is still in flight when the check moves a clock or ends the
-        session."""
+        also wait until the app is back there showing the user's jobs (as many as the
+        backend's facts give the user), so that none of the page's own requests is still in
+        flight when the check moves a clock or ends the session."""
         def step() -> None:
             spa.open(path)
             spa.login(user)
@@ -94,7 +92,8 @@ class Verdict:
         if path == PROFILE:
             self.setup(f"after login the app is back on {PROFILE} (check L5)",
                        lambda: self.at_path(spa.page, PROFILE, "back"))
-            jobs = SEED_JOBS[user]
+            jobs = self.setup("the backend's facts name the user's jobs",
+                              lambda: _facts_of(spa).user(user).jobs)
             self.setup(f"{PROFILE} shows the {jobs} jobs of {user}",
                        lambda: self.shows(spa.page, "job-item", "jobs", count=jobs))
 
@@ -129,6 +128,12 @@ class Verdict:
         except AssertionError:
             self.fail(prop, f"after {timeout_ms / 1000:g} s the app is not on {path}",
                       f"the page: {describe(page)}")
+
+
+def _facts_of(spa: SpaDriver) -> BackendFacts:
+    if spa.facts is None:
+        raise SetupError("the driver was made without the backend's facts")
+    return spa.facts
 
 
 def showing(page: Page, testid: str, *, visible: bool = True, count: int | None = None,

@@ -1,8 +1,27 @@
-"""Reference backend for the JWT access/refresh flow: FastAPI app factory and settings."""
+"""Reference backend for the JWT access/refresh flow: FastAPI app factory and settings.
+
+What a program that serves it needs is exported here: the settings, the app factory, the
+server options it must run with, the SPA file server and the bundled SPA's folder.
+"""
 
 from __future__ import annotations
 
-from mock_backend.app import create_app
-from mock_backend.config import ConfigError, Settings
+from typing import Any
 
-__all__ = ["ConfigError", "Settings", "create_app"]
+from mock_backend.app import create_app
+from mock_backend.config import ConfigError, Settings, default_spa_dir
+from mock_backend.spa_files import SpaFiles
+
+__all__ = ["ConfigError", "Settings", "SpaFiles", "create_app", "default_spa_dir",
+           "server_options"]
+
+
+def server_options() -> dict[str, Any]:
+    """Keyword arguments for `uvicorn.Config`/`uvicorn.run` that the backend relies on:
+    request heads up to its own limit (its 431 answer, not the server's), and a server log
+    without tracebacks for connections it drops on purpose (a test-control fault)."""
+    from mock_backend.observe import install_log_filter
+    from mock_backend.request_limits import MAX_REQUEST_HEAD_BYTES
+
+    install_log_filter()
+    return {"h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}

@@ -85,9 +85,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
-    from mock_backend.app import create_app
-    from mock_backend.observe import install_log_filter
-    from mock_backend.request_limits import MAX_REQUEST_HEAD_BYTES
+    from mock_backend import create_app, server_options
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -96,9 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(settings_from_args(args))
     except (ConfigError, ValueError) as exc:
         parser.exit(2, f"python -m mock_backend: error: {exc}\n")
-    install_log_filter()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on",
-                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
+                **server_options())
     return 0
 
 

@@ -22,6 +22,11 @@ class Job:
     createdAt: float
 
 
+def seed_count(user_id: str) -> int:
+    """How many jobs `user_id` has after a reset."""
+    return len(_SEED.get(user_id, ()))
+
+
 class JobBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()

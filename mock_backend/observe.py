@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_backend.endpoints import TOKEN_PATHS
 from mock_backend.faults import Fault
 from mock_backend.security import TokenSigner
 
@@ -17,8 +18,6 @@ if TYPE_CHECKING:
     from mock_backend.state import Backend
 
 CONTROL_PREFIX = "/__harness"
-# Answers whose access token the journal records (the refresh cookie is recorded from any).
-TOKEN_PATHS = frozenset({"/api/login", "/api/refresh-token"})
 MAX_RECORDED_BODY = 64 * 1024
 
 
@@ -35,7 +34,10 @@ class QuietDroppedConnections(logging.Filter):
 
 
 def install_log_filter() -> None:
-    logging.getLogger("uvicorn.error").addFilter(QuietDroppedConnections())
+    """Once per process, however many servers start."""
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, QuietDroppedConnections) for f in server_log.filters):
+        server_log.addFilter(QuietDroppedConnections())
 
 
 class ObserveMiddleware:

@@ -61,5 +61,9 @@ def authenticate(login: str, password: str) -> User | None:
     return user if (user and ok) else None
 
 
+def demo_password(username: str) -> str:
+    return next(password for name, password, _, _ in DEMO_USERS if name == username)
+
+
 def all_users() -> list[User]:
     return list(_directory().values())

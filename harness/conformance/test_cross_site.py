@@ -8,23 +8,22 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
+from harness.facts import BackendFacts
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.third_party import ThirdParty
 from harness.verdict import Verdict
-from mock_backend import Settings
 
 FOREIGN_ORIGIN = "https://attacker.example"
 
 # The attacker's page: auto-submitted forms (into frames) and fetches, with and without
 # credentials and the custom header, to refresh and logout. It reports when all settled.
+# Filled in with the API's base URL, the two paths and the custom header, as JSON.
 _ATTACK_PAGE = """<!doctype html><meta charset="utf-8"><title>working</title>
 <body><script>
-const api = %s;
-const paths = ["/api/refresh-token", "/api/logout"];
+const [api, paths, csrf] = %s;
 const frames = paths.map((path, i) => new Promise((done) => {
   const frame = document.createElement("iframe");
   frame.name = `f${i}`;
@@ -38,7 +37,7 @@ const frames = paths.map((path, i) => new Promise((done) => {
 const fetches = paths.flatMap((path) => [
   fetch(api + path, { method: "POST", mode: "no-cors", credentials: "include" }),
   fetch(api + path, { method: "POST", credentials: "include",
-                      headers: { "X-Requested-With": "XMLHttpRequest" } }),
+                      headers: csrf }),
 ].map((p) => p.then((r) => r.type, (e) => "blocked")));
 Promise.all([...frames, ...fetches]).then(() => { document.title = "done"; });
 </script></body>"""
@@ -50,54 +49,58 @@ def _families(backend: BackendClient) -> list[tuple[str, int, str]]:
 
 @pytest.mark.conformance("X1")
 def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
-        spa: SpaDriver, backend: BackendClient, other_site: ThirdParty,
-        context: BrowserContext, api_base_url: str, backend_settings: Settings) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_other_site: ThirdParty,
+        context: BrowserContext, _harness_api_base_url: str, harness_facts: BackendFacts) -> None:
+    spa, backend, facts = harness_spa, harness_backend, harness_facts
+    other_site, api_base_url = _harness_other_site, _harness_api_base_url
     v = Verdict("X1")
     if urlsplit(other_site.url).hostname == urlsplit(api_base_url).hostname:
         v.setup_failed("a server on another site", f"{other_site.url} is on the API's host")
     v.logged_in(spa, "/")
     before = _families(backend)
-    cookie = cookie_value(context, backend_settings.cookie_name)
+    cookie = cookie_value(context, facts.cookie.name)
 
-    other_site.pages["/attack"] = _ATTACK_PAGE % json.dumps(api_base_url)
-    seq = evidence.mark(backend)
+    targets = (facts.refresh.path, facts.logout.path)
+    other_site.pages["/attack"] = _ATTACK_PAGE % json.dumps(
+        [api_base_url, targets, facts.csrf_headers])
+    seq = backend.mark()
     attacker = context.new_page()
     v.setup("another site's page sends its forms and fetches",
             lambda: (attacker.goto(other_site.url + "/attack"),
                      attacker.wait_for_function("document.title === 'done'", timeout=10_000)))
     # Everything that reached refresh or logout since is the attacker's: the app is idle.
-    reached = [e for e in evidence.since(backend, seq, method="POST")
-               if e["path"] in ("/api/refresh-token", "/api/logout")]
+    reached = [e for e in backend.journal().after(seq).to(method="POST") if e.path in targets]
     v.setup("another site's page sends its requests", lambda: v.require(
         len(reached) >= 4, "attack", f"only {len(reached)} reached the backend"))
     prop = "another site posting to refresh and logout changes nothing (the backend's part)"
     after = _families(backend)
     v.require(after == before, prop, f"families changed: {before} -> {after}")
-    issued = [e["path"] for e in reached
-              if e["issued_access_token"] or e["issued_refresh_token"]]
+    issued = [e.path for e in reached if e.issued_access_token or e.issued_refresh_token]
     v.require(not issued, prop, f"a cross-site request got tokens from {issued}")
-    rejected = sorted({e["status"] for e in reached})
+    # An answer still missing (None) sorts first instead of breaking the sort.
+    rejected = sorted({e.status for e in reached}, key=lambda s: -1 if s is None else s)
     v.require(all(s in (401, 403) for s in rejected), prop, f"cross-site answers {rejected}")
-    v.require(cookie_value(context, backend_settings.cookie_name) == cookie, prop,
+    v.require(cookie_value(context, facts.cookie.name) == cookie, prop,
               "the refresh cookie changed")
     attacker.close()
-    seq = evidence.mark(backend)
-    res = spa.request("GET", "/api/current-user")
+    seq = backend.mark()
+    res = spa.request("GET", facts.current_user.path)
     v.require(res.status == 200, "the app's session is untouched by another site",
               f"its next request resolved with {res.status}")
-    v.require(evidence.since(backend, seq, evidence.REFRESH_PATH) == [],
+    v.require(backend.journal().after(seq).to(facts.refresh.path) == [],
               "the app's session is untouched by another site", "the app had to refresh")
 
 
 @pytest.mark.conformance("X2")
-@pytest.mark.parametrize("path", ["/api/refresh-token", "/api/logout"])
+@pytest.mark.parametrize("endpoint", ["refresh", "logout"])
 def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
-        spa: SpaDriver, backend: BackendClient, outsider: Outsider, context: BrowserContext,
-        backend_settings: Settings, path: str) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
+        context: BrowserContext, harness_facts: BackendFacts, endpoint: str) -> None:
+    outsider, path = _harness_outsider, getattr(harness_facts, endpoint).path
     v = Verdict("X2")
-    v.logged_in(spa, "/")
-    cookie = v.refresh_cookie(context, backend_settings.cookie_name)
-    before = _families(backend)
+    v.logged_in(harness_spa, "/")
+    cookie = v.refresh_cookie(context, harness_facts.cookie.name)
+    before = _families(harness_backend)
     prop = (f"{path} with a foreign Origin or without the custom header is refused with 403 "
             "and changes nothing (the backend's part)")
     for how, answer in (("foreign Origin", outsider.post(path, cookie, origin=FOREIGN_ORIGIN)),
@@ -105,25 +108,27 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
         v.require(answer.status_code == 403, prop, f"with {how} it answered {answer.status_code}")
         v.require("set-cookie" not in answer.headers and "accessToken" not in answer.text, prop,
                   f"with {how} it set a cookie or gave a token")
-    after = _families(backend)
+    after = _families(harness_backend)
     v.require(after == before, prop, f"families changed: {before} -> {after}")
-    res = spa.request("GET", "/api/current-user")
+    res = harness_spa.request("GET", harness_facts.current_user.path)
     v.require(res.status == 200, "the app's session is untouched",
               f"its next request resolved with {res.status}")
 
 
 @pytest.mark.conformance("X3", cross_origin_only=True)
 def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
-        spa: SpaDriver, backend: BackendClient, outsider: Outsider, spa_url: str,
-        api_base_url: str) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
+        _harness_spa_url: str, _harness_api_base_url: str, harness_facts: BackendFacts) -> None:
+    spa, outsider, spa_url = harness_spa, _harness_outsider, _harness_spa_url
+    jobs = harness_facts.list.path
     v = Verdict("X3")
-    if urlsplit(spa_url).netloc == urlsplit(api_base_url).netloc:
+    if urlsplit(spa_url).netloc == urlsplit(_harness_api_base_url).netloc:
         v.setup_failed("the app on its own origin (cross-origin topology)",
                        f"the app and the API are both on {spa_url}")
     v.logged_in(spa, "/")
     prop = "CORS admits the app's origin with credentials, and no other (the backend's part)"
-    with spa.page.expect_response(lambda r: "/api/job-list" in r.url) as answer:
-        res = spa.request("GET", "/api/job-list?x3=1")
+    with spa.page.expect_response(lambda r: jobs in r.url) as answer:
+        res = spa.request("GET", f"{jobs}?x3=1")
     v.require(res.status == 200, prop, f"a cross-origin request resolved with {res.status}")
     headers = answer.value.all_headers()
     allow = {k: headers.get(k) for k in ("access-control-allow-origin",
@@ -131,17 +136,17 @@ def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
     v.require(allow == {"access-control-allow-origin": spa_url,
                         "access-control-allow-credentials": "true"}, prop,
               f"the answer's CORS headers {allow}")
-    preflights = [e["status"] for e in backend.journal(method="OPTIONS")]
+    preflights = harness_backend.journal(method="OPTIONS").statuses()
     v.require(preflights and all(200 <= (p or 0) < 300 for p in preflights), prop,
               f"preflights answered {preflights}")
 
-    allowed = outsider.options("/api/job-list", spa_url)
+    allowed = outsider.options(jobs, spa_url)
     v.require(allowed.headers.get("access-control-allow-origin") == spa_url, prop,
               f"a preflight from the app's origin got "
               f"{allowed.headers.get('access-control-allow-origin')}")
-    foreign = outsider.options("/api/job-list", FOREIGN_ORIGIN)
+    foreign = outsider.options(jobs, FOREIGN_ORIGIN)
     v.require("access-control-allow-origin" not in foreign.headers, prop,
               f"a foreign origin got {foreign.headers.get('access-control-allow-origin')}")
-    simple = outsider.get("/api/current-user", "x")
+    simple = outsider.get(harness_facts.current_user.path, "x")
     v.require("access-control-allow-origin" not in simple.headers, prop,
               "a request without Origin got Access-Control-Allow-Origin")

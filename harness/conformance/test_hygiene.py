@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import pytest
 
-from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
+from harness.facts import BackendFacts
 from harness.page_watch import PageWatch
 from harness.verdict import Verdict
 
 
-def _full_flow(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
+def _full_flow(v: Verdict, spa: SpaDriver, backend: BackendClient, facts: BackendFacts) -> None:
     v.logged_in(spa, "/profile")
-    evidence.expire_access_token(backend)
-    spa.burst(10).results()
-    spa.request("GET", "/api/admin/stats")
+    backend.expire_access_token()
+    spa.burst(10, facts.list.path).results()
+    spa.request("GET", facts.admin.path)
     v.setup("open /profile again", lambda: spa.open("/profile"))
     v.setup("log out", spa.logout)
-    spa.request("GET", "/api/current-user")
+    spa.request("GET", facts.current_user.path)
 
 
 @pytest.mark.conformance("H1")
 def test_H1_no_uncaught_errors_or_unhandled_rejections(
-        spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
+        _harness_page_watch: PageWatch) -> None:
     v = Verdict("H1")
-    _full_flow(v, spa, backend)
-    errors = page_watch.page_errors
+    _full_flow(v, harness_spa, harness_backend, harness_facts)
+    errors = _harness_page_watch.page_errors
     v.require(not errors, "no uncaught error or unhandled promise rejection in the app",
               f"{len(errors)} during login, a burst, a 403, a reload and logout",
               *errors[:5])
@@ -39,9 +40,10 @@ def test_H1_no_uncaught_errors_or_unhandled_rejections(
 
 @pytest.mark.conformance("H2")
 def test_H2_every_request_has_settled_when_the_flow_ends(
-        spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
+        _harness_page_watch: PageWatch) -> None:
     v = Verdict("H2")
-    _full_flow(v, spa, backend)
-    left = page_watch.wait_settled(spa.page)
+    _full_flow(v, harness_spa, harness_backend, harness_facts)
+    left = _harness_page_watch.wait_settled(harness_spa.page)
     v.require(not left, "every request the app sent has an answer when the flow ends",
               f"{len(left)} still without an answer", *left[:5])

@@ -10,10 +10,10 @@ from playwright.sync_api import BrowserContext
 from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import DriverError, Response, SpaDriver
+from harness.facts import BackendFacts
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.verdict import Verdict
-from mock_backend import Settings
 
 # A refresh that never answers must be given up within this much page time (F2).
 REFRESH_GIVE_UP_S = 30
@@ -35,27 +35,28 @@ def _answers(results: list[Response]) -> str:
 @pytest.mark.conformance("F1", cross_origin=True)
 @pytest.mark.parametrize("why", ["expired", "revoked", "reused"])
 def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
-        spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,
-        backend_settings: Settings, why: str) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, context: BrowserContext,
+        _harness_outsider: Outsider, harness_facts: BackendFacts, why: str) -> None:
+    facts = harness_facts
     v = Verdict("F1")
-    v.logged_in(spa, "/profile")
-    cookie = v.refresh_cookie(context, backend_settings.cookie_name)
+    v.logged_in(harness_spa, "/profile")
+    cookie = v.refresh_cookie(context, facts.cookie.name)
     if why == "expired":  # past the family's absolute lifetime
-        backend.advance_clock(backend_settings.refresh_ttl + 1)
+        harness_backend.advance_clock(facts.refresh_ttl + 1)
     elif why == "revoked":  # logged out elsewhere
         v.setup("revoke the session from outside",
-                lambda: outsider.logout(cookie).raise_for_status())
+                lambda: _harness_outsider.logout(cookie).raise_for_status())
     else:  # someone else rotated it: the app's cookie is now a reused one
         v.setup("rotate the session from outside",
-                lambda: outsider.refresh(cookie).raise_for_status())
-    evidence.expire_access_token(backend)
-    seq = evidence.mark(backend)
+                lambda: _harness_outsider.refresh(cookie).raise_for_status())
+    harness_backend.expire_access_token()
+    seq = harness_backend.mark()
 
-    results = spa.burst(3).results()
+    results = harness_spa.burst(3, facts.list.path).results()
     # Refreshes that presented the session's cookie: an app that then loads its login page
     # anew may make a silent refresh of its own, with no cookie left to send.
-    attempts = [e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH, "POST")
-                if e["refresh_family"] is not None]
+    attempts = [e.status for e in harness_backend.journal().refreshes(since=seq)
+                if e.refresh_family is not None]
     v.require(attempts == [401], f"a refused refresh ({why} session) is attempted exactly once",
               f"the journal has {len(attempts)} refreshes with the session's cookie "
               f"({evidence.tally(attempts)})")
@@ -63,10 +64,11 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     v.require(not _failed(results), prop, f"authHarness.request resolved with "
                                           f"{_answers(results)}")
     prop = f"a refused refresh ({why} session) ends the session"
-    v.require(not spa.is_authenticated(), prop,
+    v.require(not harness_spa.is_authenticated(), prop,
               "isAuthenticated() is still true: the access token is still in memory")
-    v.shows(spa.page, "login-form", f"{prop}: on a guarded route the app shows its login page")
-    v.require(cookie_value(context, backend_settings.cookie_name) is None,
+    v.shows(harness_spa.page, "login-form",
+            f"{prop}: on a guarded route the app shows its login page")
+    v.require(cookie_value(context, facts.cookie.name) is None,
               f"{prop}: the backend's answer cleared the refresh cookie",
               "the cookie is still in the browser")
 
@@ -74,19 +76,21 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
 @pytest.mark.conformance("F2")
 @pytest.mark.parametrize("failure", ["5xx", "dropped", "timeout"])
 def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
-        spa: SpaDriver, backend: BackendClient, failure: str) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
+        failure: str) -> None:
+    backend, facts = harness_backend, harness_facts
     v = Verdict("F2")
-    spa.page.clock.install()
-    v.logged_in(spa, "/")
-    evidence.expire_access_token(backend)
+    harness_spa.page.clock.install()
+    v.logged_in(harness_spa, "/")
+    backend.expire_access_token()
     effect: dict[str, dict[str, object]] = {
         "5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
     what = {"5xx": "answers 503", "dropped": "drops the connection",
             "timeout": "never answers"}[failure]
     # The refresh endpoint stays down until the check clears the fault: every refresh the
     # app tries meanwhile fails the same way, however its requests' 401s interleave.
-    backend.fault(evidence.REFRESH_PATH, times=FAILING_REFRESHES, **effect[failure])
-    waiting = spa.burst(3)
+    backend.fault(facts.refresh.path, times=FAILING_REFRESHES, **effect[failure])
+    waiting = harness_spa.burst(3, facts.list.path)
     if failure == "timeout":
         # Each refresh that reaches the backend is held; page time moves 30 s past it.
         given_up = 0
@@ -94,7 +98,7 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
             if not backend.wait_until(partial(_more_reached, backend, given_up), timeout=5):
                 break
             given_up = _reached(backend)
-            spa.page.clock.run_for(REFRESH_GIVE_UP_S * 1000)
+            harness_spa.page.clock.run_for(REFRESH_GIVE_UP_S * 1000)
             if waiting.settled_within(2_000):
                 break
     try:
@@ -110,13 +114,13 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
               f"authHarness.request resolved with {_answers(results)}")
     prop = {"5xx": "a refresh answered 503", "dropped": "a refresh whose connection drops",
             "timeout": "a refresh that times out"}[failure] + " keeps the session"
-    v.require(spa.is_authenticated(), prop, "isAuthenticated() is false")
-    v.shows(spa.page, "login-form", prop, visible=False)
+    v.require(harness_spa.is_authenticated(), prop, "isAuthenticated() is false")
+    v.shows(harness_spa.page, "login-form", prop, visible=False)
     backend.clear_faults()
 
     # The backend is back: the next request refreshes and succeeds.
-    res = spa.request("GET", "/api/job-list?recovered=1")
-    refreshes = [e["status"] for e in evidence.refreshes(backend)]
+    res = harness_spa.request("GET", f"{facts.list.path}?recovered=1")
+    refreshes = backend.journal().refresh_statuses()
     prop = "once the backend recovers, the next request refreshes and succeeds"
     v.require(res.status == 200 and refreshes[-1:] == [200], prop,
               f"the request resolved with {res.status} {res.error or ''}; refreshes "
@@ -136,24 +140,25 @@ def _reached(backend: BackendClient) -> int:
 
 
 @pytest.mark.conformance("F3")
-def test_F3_slow_refresh_is_waited_for_and_shared(spa: SpaDriver,
-                                                 backend: BackendClient) -> None:
+def test_F3_slow_refresh_is_waited_for_and_shared(
+        harness_spa: SpaDriver, harness_backend: BackendClient,
+        harness_facts: BackendFacts) -> None:
     v = Verdict("F3")
-    spa.page.clock.install()
-    v.logged_in(spa, "/")
-    evidence.expire_access_token(backend)
-    gate = backend.fault(evidence.REFRESH_PATH, times=1, gate=True)
-    waiting = spa.burst(5)
-    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] == 1),
+    harness_spa.page.clock.install()
+    v.logged_in(harness_spa, "/")
+    harness_backend.expire_access_token()
+    gate = harness_backend.fault(harness_facts.refresh.path, times=1, gate=True)
+    waiting = harness_spa.burst(5, harness_facts.list.path)
+    v.require(harness_backend.wait_until(lambda: harness_backend.faults()[0]["held"] == 1),
               "requests with an expired token start a refresh",
               "no refresh reached the backend within 10 s")
-    spa.page.clock.run_for(SLOW_REFRESH_S * 1000)  # seconds pass while it is held
+    harness_spa.page.clock.run_for(SLOW_REFRESH_S * 1000)  # seconds pass while it is held
     gate.release()
     results = waiting.results()
     statuses = [r.status for r in results]
     v.require(statuses == [200] * 5,
               f"a refresh that takes {SLOW_REFRESH_S} s is waited for: every request succeeds",
               f"authHarness.request resolved with {_answers(results)}")
-    answers = [e["status"] for e in evidence.refreshes(backend)]
+    answers = harness_backend.journal().refresh_statuses()
     v.require(answers == [200], "the slow refresh is shared: exactly one refresh",
               f"the journal has {len(answers)} refreshes ({evidence.tally(answers)})")

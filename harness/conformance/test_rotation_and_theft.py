@@ -11,10 +11,10 @@ from playwright.sync_api import BrowserContext
 from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
+from harness.facts import BackendFacts
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
 from harness.verdict import Verdict
-from mock_backend import Settings
 
 # T2: the thief replays a copied value this long after the app's rotation, well past the
 # window in which the backend takes an old value for a tab that lost a race.
@@ -25,89 +25,95 @@ LOGOUT_REACHES_TABS_MS = 1_000
 
 @pytest.mark.conformance("T1")
 def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
-        spa: SpaDriver, backend: BackendClient, context: BrowserContext, outsider: Outsider,
-        backend_settings: Settings) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, context: BrowserContext,
+        _harness_outsider: Outsider, harness_facts: BackendFacts) -> None:
+    facts = harness_facts
     v = Verdict("T1")
-    v.logged_in(spa, "/")
-    values = [cookie_value(context, backend_settings.cookie_name)]
+    v.logged_in(harness_spa, "/")
+    values = [cookie_value(context, facts.cookie.name)]
     for round_ in range(2):
-        evidence.expire_access_token(backend)
-        res = spa.request("GET", f"/api/job-list?t1={round_}")
-        refreshes = [e["status"] for e in evidence.refreshes(backend)]
+        harness_backend.expire_access_token()
+        res = harness_spa.request("GET", f"{facts.list.path}?t1={round_}")
+        refreshes = harness_backend.journal().refresh_statuses()
         v.require(res.status == 200, "each refresh rotates the refresh cookie and the session "
                                      "goes on",
                   f"the request that needed refresh {round_ + 1} ended with {res.status}",
                   f"refreshes: {evidence.tally(refreshes)}")
-        values.append(cookie_value(context, backend_settings.cookie_name))
+        values.append(cookie_value(context, facts.cookie.name))
     v.require(None not in values and len(set(values)) == 3,
               "each refresh sets a new refresh cookie value",
               f"{len(set(values) - {None})} distinct values over login and two refreshes")
-    generations = [e["refresh_generation"] for e in evidence.refreshes(backend)]
+    generations = [e.refresh_generation for e in harness_backend.journal().refreshes()]
     v.require(generations == [0, 1], "each refresh sends the newest cookie value",
               f"the refreshes carried generations {generations}")
     previous = values[-2]
     assert previous is not None
-    answer = outsider.refresh(previous).status_code
+    answer = _harness_outsider.refresh(previous).status_code
     v.require(answer == 401, "a rotated refresh value no longer works",
               f"refreshing with the previous value answered {answer}")
 
 
 @pytest.mark.conformance("T2")
 def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
-        spa: SpaDriver, backend: BackendClient, outsider: Outsider) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
+        harness_facts: BackendFacts) -> None:
+    jobs = harness_facts.list.path
     v = Verdict("T2")
-    v.logged_in(spa, "/profile")
-    stolen = evidence.issued(backend).refresh_tokens[-1]
-    evidence.expire_access_token(backend)
-    renewing = spa.request("GET", "/api/job-list")
+    v.logged_in(harness_spa, "/profile")
+    stolen = harness_backend.journal().issued().refresh_tokens[-1]
+    harness_backend.expire_access_token()
+    renewing = harness_spa.request("GET", jobs)
     if renewing.status != 200:
         v.setup_failed("a request with an expired token renews it (check R1)",
                        f"it resolved with {renewing.status}")
     # The thief replays the value it copied before the rotation, a minute later.
-    backend.advance_clock(REPLAY_AFTER_S)
-    replay = outsider.refresh(stolen)
+    harness_backend.advance_clock(REPLAY_AFTER_S)
+    replay = _harness_outsider.refresh(stolen)
     v.require(replay.status_code == 401 and "accessToken" not in replay.text,
               "a replayed, rotated refresh value is refused (the backend's part)",
               f"the replay answered {replay.status_code}")
-    states = [(f["state"], f["reason"]) for f in backend.sessions()]
+    states = [(f["state"], f["reason"]) for f in harness_backend.sessions()]
     v.require(states == [("revoked", "reuse")], "a replay revokes the whole session (the "
                                                 "backend's part)", f"families after it: {states}")
     # The legitimate app's session is over too: its next refresh fails, it shows login.
-    res = spa.request("GET", "/api/job-list?after=theft")
+    res = harness_spa.request("GET", f"{jobs}?after=theft")
     prop = "after the theft is detected the app's session ends"
     v.require(not 200 <= (res.status or 0) < 300, prop,
               f"its next request resolved with {res.status}")
-    v.require(not spa.is_authenticated(), prop, "isAuthenticated() is still true")
-    v.shows(spa.page, "login-form", f"{prop}: on a guarded route the app shows its login page")
+    v.require(not harness_spa.is_authenticated(), prop, "isAuthenticated() is still true")
+    v.shows(harness_spa.page, "login-form",
+            f"{prop}: on a guarded route the app shows its login page")
 
 
 @pytest.mark.conformance("T3")
-def test_T3_two_tabs_expiring_together_share_one_refresh(spa: SpaDriver,
-                                                         backend: BackendClient) -> None:
+def test_T3_two_tabs_expiring_together_share_one_refresh(
+        harness_spa: SpaDriver, harness_backend: BackendClient,
+        harness_facts: BackendFacts) -> None:
+    backend, jobs = harness_backend, harness_facts.list.path
     v = Verdict("T3")
-    v.logged_in(spa, "/")
-    other = spa.new_tab()
+    v.logged_in(harness_spa, "/")
+    other = harness_spa.new_tab()
     v.setup("open a second tab on / (check L2)", lambda: other.open("/"))
     if not other.is_authenticated():
         v.setup_failed("a tab opened after login is logged in (check L2)",
                        "isAuthenticated() is false in the second tab")
-    seq = evidence.mark(backend)
-    evidence.expire_access_token(backend)
+    seq = backend.mark()
+    backend.expire_access_token()
     # The first tab's refresh is held, so the second tab's 401s arrive while it is in flight.
-    gate = backend.fault(evidence.REFRESH_PATH, times=2, gate=True)
-    first = spa.burst(5, "/api/job-list?tab=first")
+    gate = backend.fault(harness_facts.refresh.path, times=2, gate=True)
+    first = harness_spa.burst(5, f"{jobs}?tab=first")
     v.require(backend.wait_until(lambda: backend.faults()[0]["held"] >= 1),
               "requests with an expired token start a refresh",
               "no refresh from the first tab reached the backend within 10 s")
-    second = other.burst(5, "/api/job-list?tab=second")
+    second = other.burst(5, f"{jobs}?tab=second")
     # An app that sends them at once gets their 401s while the refresh is held; one that
     # makes them wait for the other tab's refresh sends nothing yet (up to 2 s to tell).
-    backend.wait_until(lambda: sum(1 for e in backend.journal("/api/job-list", "GET")
-                                   if "tab=second" in e["query"] and e["status"]) >= 5,
+    backend.wait_until(lambda: sum(1 for e in backend.journal(jobs, "GET")
+                                   if "tab=second" in e.query and e.status) >= 5,
                        timeout=2)
     gate.release()
     results = first.results() + second.results()
-    refreshes = [e["status"] for e in evidence.since(backend, seq, evidence.REFRESH_PATH, "POST")]
+    refreshes = backend.journal().refresh_statuses(since=seq)
     states = [(f["state"], f["reason"]) for f in backend.sessions()]
     v.require(refreshes == [200], "two tabs whose tokens expire together share exactly one "
                                   "refresh",
@@ -118,27 +124,28 @@ def test_T3_two_tabs_expiring_together_share_one_refresh(spa: SpaDriver,
     statuses = [r.status for r in results]
     v.require(statuses == [200] * 10, "every request of both tabs succeeds",
               f"authHarness.request resolved with {evidence.tally(statuses)}")
-    lost = [name for name, tab in (("first", spa), ("second", other))
+    lost = [name for name, tab in (("first", harness_spa), ("second", other))
             if not tab.is_authenticated()]
     v.require(not lost, "both tabs stay logged in", f"the {' and '.join(lost)} tab logged out")
 
 
 @pytest.mark.conformance("T4")
 def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_polling(
-        spa: SpaDriver) -> None:
+        harness_spa: SpaDriver, harness_facts: BackendFacts) -> None:
+    jobs = harness_facts.user("alice").jobs
     v = Verdict("T4")
-    v.logged_in(spa, "/profile")
-    tabs = [spa.new_tab(), spa.new_tab()]
+    v.logged_in(harness_spa, "/profile")
+    tabs = [harness_spa.new_tab(), harness_spa.new_tab()]
     for tab in tabs:
         # Their timers are frozen: only an event, never polling, can log them out.
         tab.page.clock.install()
         v.setup("open /profile in another tab (check L2)", partial(tab.open, "/profile"))
         v.setup("the other tab shows the profile (check L2)",
-                partial(v.shows, tab.page, "job-item", "profile", count=3))
+                partial(v.shows, tab.page, "job-item", "profile", count=jobs))
     for tab in tabs:
         tab.page.clock.pause_at(int(time.time() * 1000) + 1000)
 
-    spa.logout()
+    harness_spa.logout()
     # The bound runs from when the logout resolved, for every tab at once.
     done = time.monotonic()
     for n, tab in enumerate(tabs, start=2):

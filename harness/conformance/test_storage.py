@@ -11,21 +11,21 @@ import pytest
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
+from harness.facts import BackendFacts
 from harness.page_probes import found_in_document, found_in_globals, found_in_storage
 from harness.page_watch import PageWatch
 from harness.verdict import Verdict
-from mock_backend import Settings
 
 
 def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
     """One refresh through the app: the access token expires, the next request renews it."""
-    evidence.expire_access_token(backend)
+    backend.expire_access_token()
+    current_user = backend.facts().current_user.path
     v.setup("one refresh through the app (checks R1-R2)", lambda: v.require(
-        spa.request("GET", "/api/current-user").status == 200
-        and len(evidence.refreshes(backend)) >= 1, "renewed", "a request with an expired "
+        spa.request("GET", current_user).status == 200
+        and len(backend.journal().refreshes()) >= 1, "renewed", "a request with an expired "
         "token did not succeed through a refresh"))
 
 
@@ -45,10 +45,12 @@ def _json_object(text: str) -> dict[str, object]:
 
 @pytest.mark.conformance("S1")
 def test_S1_login_json_has_access_token_and_no_refresh_token(
-        spa: SpaDriver, backend: BackendClient) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient,
+        harness_facts: BackendFacts) -> None:
+    spa, login_path = harness_spa, harness_facts.login.path
     v = Verdict("S1")
     v.setup("open /", lambda: spa.open("/"))
-    with spa.page.expect_response(lambda r: urlsplit(r.url).path == "/api/login") as answer:
+    with spa.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
         v.setup("log in", spa.login)
     try:
         text = answer.value.text()
@@ -58,11 +60,12 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
         text = spa.page.evaluate(_LOGIN_AGAIN, [answer.value.url, answer.value.request.post_data])
     body = v.setup("read the login answer as JSON", lambda: _json_object(text))
     # What this login's answer handed out, as the backend recorded it.
-    [login] = [e for e in backend.journal("/api/login", "POST") if e["status"] == 200][-1:]
-    v.require(body.get("accessToken") == login["issued_access_token"],
+    journal = harness_backend.journal()
+    [login] = [e for e in journal.to(harness_facts.login) if e.status == 200][-1:]
+    v.require(body.get("accessToken") == login.issued_access_token,
               "the login answer's JSON carries the access token",
               f"it has no accessToken with the issued value; keys {sorted(body)}")
-    issued = evidence.issued(backend)
+    issued = journal.issued()
     leaked = [t[:12] for t in issued.refresh_tokens if t in text]
     v.require(not leaked, "the login answer's JSON never carries the refresh token",
               lambda: f"login JSON carries the refresh token ({leaked[0]}…)")
@@ -73,23 +76,25 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
 
 @pytest.mark.conformance("S2", cross_origin=True)
 def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
-        spa: SpaDriver, backend: BackendClient, context: BrowserContext,
-        backend_settings: Settings, api_base_url: str) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, context: BrowserContext,
+        harness_facts: BackendFacts, _harness_api_base_url: str) -> None:
+    facts = harness_facts
     v = Verdict("S2")
-    v.logged_in(spa, "/")
-    api = urlsplit(api_base_url)
+    v.logged_in(harness_spa, "/")
+    api = urlsplit(_harness_api_base_url)
     # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
-    cookies = [c for c in context.cookies() if c["name"] == backend_settings.cookie_name]
+    cookies = [c for c in context.cookies() if c["name"] == facts.cookie.name]
     v.require(len(cookies) == 1, "login sets one refresh cookie",
-              f"the jar has {len(cookies)} {backend_settings.cookie_name} cookies: {cookies}")
+              f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}")
     cookie = cookies[0]
-    flags = {k: cookie[k] for k in ("httpOnly", "secure", "sameSite", "path", "domain")}  # type: ignore[literal-required]
+    flags = {k: cookie[k]  # type: ignore[literal-required]
+             for k in ("httpOnly", "secure", "sameSite", "path", "domain")}
     wanted = {"httpOnly": True, "secure": True, "sameSite": "Strict",
-              "path": backend_settings.cookie_path, "domain": api.hostname}
+              "path": facts.cookie.path, "domain": api.hostname}
     v.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, SameSite=Strict, "
                                "host-only, with the expected Path (the backend's part)",
               f"refresh cookie attributes {flags}", f"expected {wanted}")
-    lifetime, bound = cookie["expires"] - time.time(), backend_settings.refresh_ttl
+    lifetime, bound = cookie["expires"] - time.time(), facts.refresh_ttl
     # A minute of slack: the browser dates the cookie when the answer arrives.
     v.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
               f"refresh cookie lives {lifetime:.0f} s, not within (0, {bound:.0f} + 60]")
@@ -97,73 +102,74 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
 
 @pytest.mark.conformance("S3")
 def test_S3_document_cookie_never_shows_the_refresh_token(
-        spa: SpaDriver, backend: BackendClient, backend_settings: Settings,
-        spa_routes: list[str]) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
+        harness_spa_routes: list[str]) -> None:
     v = Verdict("S3")
-    name = backend_settings.cookie_name
+    name = harness_facts.cookie.name
 
     def assert_hidden(moment: str) -> None:
-        seen = spa.page.evaluate("() => document.cookie")
-        values = evidence.issued(backend).refresh_tokens
+        seen = harness_spa.page.evaluate("() => document.cookie")
+        values = harness_backend.journal().issued().refresh_tokens
         names = [part.split("=", 1)[0].strip() for part in seen.split(";")]
         v.require(name not in names and not any(t in seen for t in values),
                   "document.cookie never shows the refresh token",
                   f"document.cookie shows the refresh token {moment}: {seen[:60]!r}")
 
-    v.logged_in(spa, "/")
+    v.logged_in(harness_spa, "/")
     assert_hidden("after login")
-    _renew(v, spa, backend)
+    _renew(v, harness_spa, harness_backend)
     assert_hidden("after a refresh")
-    for route in spa_routes:
-        v.setup(f"open {route}", partial(spa.open, route))
+    for route in harness_spa_routes:
+        v.setup(f"open {route}", partial(harness_spa.open, route))
         assert_hidden(f"on {route} after a reload")
 
 
 @pytest.mark.conformance("S4")
-def test_S4_no_token_value_in_any_browser_storage(spa: SpaDriver,
-                                                  backend: BackendClient) -> None:
+def test_S4_no_token_value_in_any_browser_storage(harness_spa: SpaDriver,
+                                                  harness_backend: BackendClient) -> None:
     v = Verdict("S4")
 
     def assert_absent(moment: str) -> None:
-        values = evidence.issued(backend).all_values
-        found = found_in_storage(spa.page, values)
+        values = harness_backend.journal().issued().all_values
+        found = found_in_storage(harness_spa.page, values)
         v.require(not found, "no token value is kept in browser storage",
                   lambda: f"token value in storage {moment}: {'; '.join(found)}")
 
-    v.logged_in(spa, "/")
+    v.logged_in(harness_spa, "/")
     assert_absent("after login")
-    _renew(v, spa, backend)
+    _renew(v, harness_spa, harness_backend)
     assert_absent("after a refresh")
-    v.setup("reload (check L1)", lambda: spa.open("/"))
-    v.require(spa.is_authenticated(), "set-up: the session survives a reload (L1)",
+    v.setup("reload (check L1)", lambda: harness_spa.open("/"))
+    v.require(harness_spa.is_authenticated(), "set-up: the session survives a reload (L1)",
               "isAuthenticated() is false after the reload")
     assert_absent("after a reload")
-    v.setup("log out", spa.logout)
+    v.setup("log out", harness_spa.logout)
     assert_absent("after logout")
 
 
 @pytest.mark.conformance("S5")
 def test_S5_access_token_not_in_globals_url_history_dom_or_console(
-        spa: SpaDriver, backend: BackendClient, page_watch: PageWatch) -> None:
+        harness_spa: SpaDriver, harness_backend: BackendClient,
+        _harness_page_watch: PageWatch) -> None:
     v = Verdict("S5")
     prop = "the access token is not reachable from window, the URL, history or the console"
 
     def assert_unreachable(moment: str) -> None:
-        tokens = evidence.issued(backend).access_tokens
-        hits = found_in_globals(spa.page, tokens)
+        tokens = harness_backend.journal().issued().access_tokens
+        hits = found_in_globals(harness_spa.page, tokens)
         v.require(not hits, prop,
                   lambda: f"access token reachable from window {moment}: {', '.join(hits[:5])}")
-        places = found_in_document(spa.page, tokens)
+        places = found_in_document(harness_spa.page, tokens)
         v.require(not places, prop, lambda: f"access token {moment}: {'; '.join(places)}")
 
-    v.logged_in(spa, "/profile")
+    v.logged_in(harness_spa, "/profile")
     assert_unreachable("after login")
-    _renew(v, spa, backend)
+    _renew(v, harness_spa, harness_backend)
     assert_unreachable("after a refresh")
-    tokens = evidence.issued(backend).access_tokens
-    in_urls = [u for u in page_watch.urls if any(t in u for t in tokens)]
+    tokens = harness_backend.journal().issued().access_tokens
+    in_urls = [u for u in _harness_page_watch.urls if any(t in u for t in tokens)]
     v.require(not in_urls, prop,
               lambda: f"access token in a URL the page visited: {in_urls[0][:80]}")
-    in_console = [m for m in page_watch.console if any(t in m for t in tokens)]
+    in_console = [m for m in _harness_page_watch.console if any(t in m for t in tokens)]
     v.require(not in_console, prop,
               lambda: f"access token in console output: {in_console[0][:80]}")

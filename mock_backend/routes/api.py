@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from mock_backend.deps import AdminUser, BackendDep, CurrentUser
+from mock_backend.endpoints import ADMIN, CREATE, CURRENT_USER, LIST, LIST_FIELD
 from mock_backend.users import all_users
 
-router = APIRouter(prefix="/api", tags=["demo"])
+router = APIRouter(tags=["demo"])
 
 
 class JobCreate(BaseModel):
@@ -19,23 +20,23 @@ class JobCreate(BaseModel):
     title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 
-@router.get("/current-user")
+@router.get(CURRENT_USER.path)
 def current_user(user: CurrentUser) -> dict[str, str]:
     return user.public()
 
 
-@router.get("/job-list")
+@router.get(LIST.path)
 def job_list(user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
     # Only the token's user: a `userId` query parameter is ignored, never trusted.
-    return {"jobs": backend.jobs.for_user(user.id)}
+    return {LIST_FIELD: backend.jobs.for_user(user.id)}
 
 
-@router.post("/jobs", status_code=201)
+@router.post(CREATE.path, status_code=201)
 def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
     return backend.jobs.create(user.id, body.title, backend.clock.now())
 
 
-@router.get("/admin/stats")
+@router.get(ADMIN.path)
 def admin_stats(admin: AdminUser, backend: BackendDep) -> dict[str, Any]:
     now = backend.clock.now()
     return {"users": len(all_users()), "liveSessions": backend.sessions.live_count(now),

@@ -10,13 +10,14 @@ from starlette.requests import ClientDisconnect
 
 from mock_backend.csrf import check_csrf, check_origin
 from mock_backend.deps import BackendDep, bearer_token
+from mock_backend.endpoints import LOGIN, LOGOUT, REFRESH
 from mock_backend.errors import ApiError, bearer_challenge
 from mock_backend.security import InvalidAccessToken
 from mock_backend.sessions import IssuedRefresh, RefreshRejected
 from mock_backend.state import Backend
 from mock_backend.users import User, authenticate, user_by_id
 
-router = APIRouter(prefix="/api", tags=["auth"])
+router = APIRouter(tags=["auth"])
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=320)]
 
@@ -60,7 +61,7 @@ def _access_token(backend: Backend, user: User, sid: str) -> dict[str, Any]:
     return {"accessToken": token, "tokenType": "Bearer", "expiresIn": int(ttl)}
 
 
-@router.post("/login")
+@router.post(LOGIN.path)
 def login(body: LoginRequest, request: Request, response: Response,
           backend: BackendDep) -> dict[str, Any]:
     check_origin(request, backend.settings)  # login CSRF: only our own and allowed origins
@@ -101,7 +102,7 @@ async def whole_request(request: Request) -> None:
         raise ApiError(400, "request_aborted", "the client left before the request was complete")
 
 
-@router.post("/refresh-token", dependencies=[Depends(whole_request)])
+@router.post(REFRESH.path, dependencies=[Depends(whole_request)])
 def refresh_token(request: Request, response: Response, backend: BackendDep) -> dict[str, Any]:
     check_csrf(request, backend.settings)
     value = request.cookies.get(backend.settings.cookie_name)
@@ -119,7 +120,7 @@ def refresh_token(request: Request, response: Response, backend: BackendDep) -> 
     return {"accessToken": token["accessToken"], "expiresIn": token["expiresIn"]}
 
 
-@router.post("/logout", status_code=204)
+@router.post(LOGOUT.path, status_code=204)
 def logout(request: Request, backend: BackendDep) -> Response:
     check_csrf(request, backend.settings)
     backend.sessions.revoke(request.cookies.get(backend.settings.cookie_name), "logout")

@@ -1,4 +1,4 @@
-"""The test-control API (`/__harness/*`): journal, reset, clock, faults, sessions.
+"""The test-control API (`/__harness/*`): facts, journal, reset, clock, faults, sessions.
 
 Mounted only when test control is enabled; otherwise every path here is a 404.
 """
@@ -10,9 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from mock_backend import endpoints
 from mock_backend.deps import BackendDep
 from mock_backend.errors import ApiError
-from mock_backend.users import user_by_id
+from mock_backend.jobs import seed_count
+from mock_backend.users import all_users, demo_password, user_by_id
 
 router = APIRouter(prefix="/__harness", tags=["test-control"])
 
@@ -50,6 +52,31 @@ class FaultSpec(BaseModel):
         if self.status is not None and self.drop:
             raise ValueError("status and drop exclude each other")
         return self
+
+
+@router.get("/facts")
+def facts(backend: BackendDep) -> dict[str, Any]:
+    """Everything a test needs to know about this backend, so that no client repeats it."""
+    s = backend.settings
+    return {
+        "api": {name: e.describe() for name, e in endpoints.ENDPOINTS.items()},
+        "api_prefix": endpoints.API_PREFIX,
+        "list_field": endpoints.LIST_FIELD,
+        # What set_refresh_cookie sets: the attributes are fixed, name and path are settings.
+        "cookie": {"name": s.cookie_name, "path": s.cookie_path, "http_only": True,
+                   "secure": True, "same_site": "Strict", "host_only": True},
+        "csrf_header": {"name": s.csrf_header, "value": endpoints.CSRF_VALUE},
+        "refresh_failure_status": s.refresh_failure_status,
+        "lifetimes": {"access": s.access_ttl, "refresh": s.refresh_ttl,
+                      "reuse_grace": s.reuse_grace, "race_window": s.race_window},
+        "clock": {"now": backend.clock.now()},
+        "alg": s.alg,
+        "allow_origins": s.allow_origins,
+        "serves_spa": s.spa_dir is not None,
+        "users": [{"username": u.username, "password": demo_password(u.username),
+                   "email": u.email, "name": u.name, "role": u.role,
+                   "jobs": seed_count(u.id)} for u in all_users()],
+    }
 
 
 @router.get("/journal")

@@ -15,7 +15,7 @@ from typing import IO
 import httpx
 
 from harness.live_server import free_port
-from harness.plugin import TEST_SECRET
+from harness.server_fixtures import TEST_SECRET
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from mock_backend.config import default_spa_dir
 from tests.backend.wire import bearer, login
 

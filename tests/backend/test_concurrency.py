@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from tests.backend.processes import backend_process
 from tests.backend.wire import login, parse_set_cookie, refresh
 

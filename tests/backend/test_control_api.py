@@ -1,4 +1,4 @@
-"""The test-control API: off by default; journal, clock, faults, sessions, reset."""
+"""The test-control API: off by default; facts, journal, clock, faults, sessions, reset."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from mock_backend.config import default_spa_dir
 from tests.backend.wire import bearer, login, refresh
 
 
 @pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/__harness/journal"), ("POST", "/__harness/reset"), ("POST", "/__harness/clock"),
+    ("GET", "/__harness/facts"), ("GET", "/__harness/journal"), ("POST", "/__harness/reset"),
+    ("POST", "/__harness/clock"),
     ("POST", "/__harness/faults"), ("GET", "/__harness/sessions"),
 ])
 def test_control_api_is_404_unless_enabled(serve_backend: ServeBackend, method: str,
@@ -56,15 +57,15 @@ def test_journal_records_tokens_family_and_origin(http: httpx.Client,
     http.get("/api/job-list", params={"userId": "u2"}, headers=bearer(session.access))
     refresh(http, session.refresh, {"Origin": str(http.base_url).rstrip("/")})
     login_entry, list_entry, refresh_entry = backend.journal()
-    assert (login_entry["method"], login_entry["path"], login_entry["status"]) == (
+    assert (login_entry.method, login_entry.path, login_entry.status) == (
         "POST", "/api/login", 200)
-    assert list_entry["access_jti"] and list_entry["query"] == "userId=u2"
-    assert list_entry["start"] <= list_entry["end"]
+    assert list_entry.access_jti and list_entry.query == "userId=u2"
+    assert list_entry.start <= list_entry.end
     [family] = backend.sessions()
-    assert (refresh_entry["refresh_family"], refresh_entry["refresh_generation"]) == (
+    assert (refresh_entry.refresh_family, refresh_entry.refresh_generation) == (
         family["id"], 0)
-    assert refresh_entry["origin"] == str(http.base_url).rstrip("/")
-    assert [e["seq"] for e in backend.journal()] == [1, 2, 3]
+    assert refresh_entry.origin == str(http.base_url).rstrip("/")
+    assert [e.seq for e in backend.journal()] == [1, 2, 3]
     assert len(backend.journal(path="/api/login", method="POST")) == 1
 
 
@@ -75,12 +76,12 @@ def test_journal_records_the_tokens_each_answer_issued(http: httpx.Client,
     renewed = refresh(http, session.refresh)
     http.get("/api/current-user", headers=bearer(session.access))
     login_entry, refresh_entry, user_entry = backend.journal()
-    assert login_entry["issued_access_token"] == session.access
-    assert login_entry["issued_refresh_token"] == session.refresh
-    assert user_entry["access_jti"] == login_entry["issued_access_jti"] is not None
-    assert refresh_entry["issued_access_token"] == renewed.json()["accessToken"]
-    assert refresh_entry["issued_refresh_token"] not in (None, session.refresh)
-    assert user_entry["issued_access_token"] is user_entry["issued_refresh_token"] is None
+    assert login_entry.issued_access_token == session.access
+    assert login_entry.issued_refresh_token == session.refresh
+    assert user_entry.access_jti == login_entry.issued_access_jti is not None
+    assert refresh_entry.issued_access_token == renewed.json()["accessToken"]
+    assert refresh_entry.issued_refresh_token not in (None, session.refresh)
+    assert user_entry.issued_access_token is user_entry.issued_refresh_token is None
 
 
 def test_held_request_whose_client_left_never_reaches_the_app(
@@ -97,7 +98,7 @@ def test_held_request_whose_client_left_never_reaches_the_app(
     backend.wait_for(lambda: backend.faults()[0]["held"] == 0, what="the held client to leave")
     gate.release()
     # Nothing rotated: the cookie the client still holds is the live one.
-    assert [e["status"] for e in backend.journal("/api/refresh-token")] == [0]
+    assert [e.status for e in backend.journal("/api/refresh-token")] == [0]
     assert refresh(http, session.refresh).status_code == 200
     assert [f["state"] for f in backend.sessions()] == ["live"]
 
@@ -114,7 +115,7 @@ def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,
     backend.fault("/api/current-user", times=1, delay_ms=50)
     r = http.get("/api/current-user", headers=bearer(session.access))
     assert r.status_code == 200 and r.elapsed.total_seconds() >= 0.05
-    assert [e["status"] for e in backend.journal("/api/current-user")] == [0, 200]
+    assert [e.status for e in backend.journal("/api/current-user")] == [0, 200]
 
 
 @pytest.mark.parametrize("body", [
@@ -153,7 +154,40 @@ def test_reset_clears_journal_store_clock_and_faults(http: httpx.Client,
     backend.advance_clock(3600)
     backend.fault("/api/login", status=500)
     backend.reset()
-    assert backend.journal() == [] and backend.sessions() == [] and backend.faults() == []
+    assert len(backend.journal()) == 0 and backend.sessions() == [] and backend.faults() == []
     assert abs(http.get("/__harness/clock").json()["now"] - http.get(
         "/__harness/clock").json()["now"]) < 1
     assert login(http).access
+
+
+def test_facts_describe_the_backend_as_it_is_configured(serve_backend: ServeBackend) -> None:
+    # The harness learns everything from here, so a changed setting must show in the facts.
+    server = serve_backend(cookie_name="rt", cookie_path="/", csrf_header="X-CSRF",
+                           access_ttl=60, refresh_ttl=3600, race_window=5,
+                           refresh_failure_status=403, allow_origins=["http://localhost:5173"])
+    with BackendClient(server.url) as client:
+        facts = client.facts()
+        raw = httpx.get(server.url + "/__harness/facts").json()
+    assert (facts.cookie.name, facts.cookie.path) == ("rt", "/")
+    assert facts.cookie.http_only and facts.cookie.secure and facts.cookie.same_site == "Strict"
+    assert facts.csrf_headers == {"X-CSRF": "XMLHttpRequest"}
+    assert (facts.access_ttl, facts.refresh_ttl, facts.race_window) == (60, 3600, 5)
+    assert facts.refresh_failure_status == 403
+    assert facts.allow_origins == ("http://localhost:5173",) and not facts.serves_spa
+    assert str(facts.refresh) == "POST /api/refresh-token" and facts.list_field == "jobs"
+    assert abs(raw["clock"]["now"] - client_now(server.url)) < 5
+
+
+def client_now(url: str) -> float:
+    return float(httpx.get(url + "/__harness/clock").json()["now"])
+
+
+def test_facts_seed_data_is_what_a_reset_backend_holds(http: httpx.Client,
+                                                       backend: BackendClient) -> None:
+    # Every demo user logs in with the password the facts give, and lists as many jobs.
+    for user in backend.facts().users:
+        session = login(http, user.username, user.password)
+        jobs = http.get(backend.facts().list.path, headers=bearer(session.access)).json()
+        assert len(jobs[backend.facts().list_field]) == user.jobs > 0, (user, jobs)
+    assert {u.username: u.role for u in backend.facts().users} == {
+        "alice": "user", "bob": "user", "admin": "admin"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from tests.backend.wire import CSRF, login, parse_set_cookie, refresh
 
 

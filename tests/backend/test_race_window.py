@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from tests.backend.wire import login, parse_set_cookie, refresh
 
 DEFAULT_WINDOW = 2.0

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from mock_backend import Settings
 from tests.backend.wire import bearer, login, parse_set_cookie, refresh
 
@@ -37,11 +37,11 @@ def test_missing_or_unknown_cookie_is_401_and_cleared(
 
 
 def test_refresh_with_rotated_token_revokes_family(http: httpx.Client, backend: BackendClient,
-                                                   backend_settings: Settings) -> None:
+                                                   harness_backend_settings: Settings) -> None:
     session = login(http)
     newest = parse_set_cookie(refresh(http, session.refresh)).value
     # A thief replays the rotated value later than a racing tab could: the whole family dies.
-    backend.advance_clock(backend_settings.race_window + 1)
+    backend.advance_clock(harness_backend_settings.race_window + 1)
     replay = refresh(http, session.refresh)
     assert replay.status_code == 401, replay.text
     assert "reused" in replay.json()["message"]

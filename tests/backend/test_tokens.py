@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from harness.backend_client import BackendClient
-from harness.plugin import ServeBackend
+from harness.server_fixtures import ServeBackend
 from tests.backend.wire import bearer, login, refresh
 
 

@@ -10,5 +10,5 @@ from tests.broken.backend_variants import BACKENDS
 
 
 @pytest.fixture(scope="session")
-def backend_app(backend_settings: Settings, pytestconfig: pytest.Config) -> ASGIApp:
-    return BACKENDS[pytestconfig.getoption("broken_backend")](backend_settings)
+def harness_backend_app(harness_backend_settings: Settings, pytestconfig: pytest.Config) -> ASGIApp:
+    return BACKENDS[pytestconfig.getoption("broken_backend")](harness_backend_settings)

@@ -15,7 +15,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     name = config.getoption("broken_backend")
     if name:
-        # Registered now, after the harness plugin, so this backend_app takes precedence.
+        # Registered now, after the harness plugin, so this harness_backend_app takes precedence.
         from tests.broken import backend_fixture
 
         config.pluginmanager.register(backend_fixture, "broken-backend")

@@ -6,21 +6,20 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from harness import evidence
 from harness.backend_client import BackendClient
 from harness.driver import SpaDriver
 
 
 def test_profile_after_a_burst_shows_jobs_and_one_refresh_in_the_log(
-        spa: SpaDriver, backend: BackendClient, output_path: str) -> None:
-    page = spa.page
-    spa.open("/profile")
+        harness_spa: SpaDriver, backend: BackendClient, output_path: str) -> None:
+    page = harness_spa.page
+    harness_spa.open("/profile")
     page.get_by_test_id("login-username").fill("alice")
     page.get_by_test_id("login-password").fill("alice-pass")
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("job-item")).to_have_count(3)
 
-    evidence.expire_access_token(backend)
+    backend.expire_access_token()
     # The default burst size. (Not filled in: under Firefox's WebDriver BiDi, `fill` on a
     # number input appends to the value instead of replacing it.)
     expect(page.get_by_test_id("burst-count")).to_have_value("10")
@@ -38,7 +37,7 @@ def test_profile_after_a_burst_shows_jobs_and_one_refresh_in_the_log(
     expect(log.locator('[data-kind="refresh"]').filter(has_text="refresh succeeded")
            ).to_have_count(1)
     expect(log.locator('[data-kind="retry"]')).to_have_count(10)
-    assert [e["status"] for e in evidence.refreshes(backend)] == [200]
+    assert [e.status for e in backend.journal().refreshes()] == [200]
 
     # Kept as an artifact: the page a person would see at this point.
     shot = Path(output_path) / "profile-after-refresh.png"

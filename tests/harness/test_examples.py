@@ -2,8 +2,9 @@
 
 - The example apps pass every check through `--spa-dir`: `examples/angular` (its test build,
   made by `make angular-example`) here, `examples/fetch` from a clean install.
-- The fetch example runs from an empty directory, with the harness installed by
-  `pip install <repo>` into a new virtualenv: the documented command, nothing else.
+- The fetch example runs from an empty directory, with the harness installed into a new
+  virtualenv from the wheel this checkout builds: the package an index would serve, nothing
+  else.
 - Apps that differ from the reference SPA where the behaviour contract lets them (the
   user's display name on /profile, a signed-out public page after the session ended) pass
   every check.
@@ -19,10 +20,14 @@ import subprocess
 import venv
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.broken import spa_variants
+
+if TYPE_CHECKING:
+    from tests.harness.conftest import BuiltDist
 
 REPO = Path(__file__).resolve().parents[2]
 ANGULAR_BUILD = REPO / "examples" / "angular" / "dist" / "harness"
@@ -53,13 +58,15 @@ def test_angular_example_passes_every_check(pytester: pytest.Pytester) -> None:
 
 
 @pytest.mark.long
-def test_fetch_example_passes_every_check_from_a_clean_install(tmp_path: Path) -> None:
+def test_fetch_example_passes_every_check_from_a_clean_install(
+        tmp_path: Path, built_dist: BuiltDist) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # The wheel, as `pip install jwt-refresh-harness` would get it from an index.
     install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
-        capture_output=True, text=True, timeout=600)
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         str(built_dist.wheel)], capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-3000:]
 
     empty = tmp_path / "elsewhere"

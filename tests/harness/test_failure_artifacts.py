@@ -18,7 +18,7 @@ def test_failed_check_leaves_trace_screenshot_and_journal_timeline(
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "-k", "test_R2_ and 10]", "--browser", "chromium",
         "--topology", "same-origin", "--spa-dir", str(broken), "-p", "no:cacheprovider",
-        timeout=120)
+        "--tracing", "retain-on-failure", timeout=120)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
     [folder] = (pytester.path / "test-results").iterdir()
     assert {p.name for p in folder.iterdir()} >= {"trace.zip", "test-failed-1.png",

@@ -1,11 +1,12 @@
-"""The harness's own options: a running app (--spa-url), a fixed backend port, bad input."""
+"""The harness's own options: a running app (--spa-url), a fixed backend port, https for
+WebKit, bad input."""
 
 from __future__ import annotations
 
 import pytest
 
 from harness.live_server import LiveServer, free_port
-from harness.topology import spa_app
+from harness.server_fixtures import spa_app
 from mock_backend.config import default_spa_dir
 
 
@@ -33,6 +34,11 @@ def test_spa_url_runs_the_checks_against_an_app_that_is_already_running(
     (["--backend-port", "8765", "-n", "2"], "cannot be shared"),
     (["--spa-dir", "/nonexistent"], "no index.html"),
     (["--topology", "sideways"], "invalid choice"),
+    (["--backend-url", "localhost:8000"], "expected an http(s) URL"),
+    (["--backend-url", "http://localhost:1", "--backend-alg", "RS256"], "exclude each other"),
+    (["--backend-url", "http://localhost:1", "-n", "2"], "cannot be shared"),
+    (["--backend-url", "http://localhost:1", "--browser", "webkit"], "no Secure cookie"),
+    (["--backend-url", f"http://localhost:{free_port()}"], "no answer"),
 ])
 def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytester,
                                                         args: list[str], says: str) -> None:
@@ -40,3 +46,36 @@ def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytest
                                            "-p", "no:cacheprovider", timeout=60)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
     assert says in result.stderr.str() + result.stdout.str()
+
+
+@pytest.mark.parametrize(("args", "header"), [
+    (["--browser", "webkit"], "https (WebKit stores no Secure cookie"),
+    (["--browser", "chromium", "--https"], "https (--https)"),
+])
+def test_https_is_chosen_for_webkit_and_said_in_the_header(pytester: pytest.Pytester,
+                                                         args: list[str], header: str) -> None:
+    # WebKit cannot run here: collecting is enough to see the choice and where it is said.
+    result = pytester.runpytest_subprocess("--pyargs", "harness.conformance", "--collect-only",
+                                           *args, "-p", "no:cacheprovider", timeout=60)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    assert f"jwt-refresh-harness: {header}" in result.stdout.str()
+
+
+@pytest.mark.parametrize(("args", "https"), [
+    (["--browser", "webkit"], True),
+    (["--browser", "chromium", "--browser", "webkit"], True),
+    (["--browser", "webkit", "--no-https"], False),
+    (["--browser", "firefox"], False),
+    ([], False),
+])
+def test_the_https_choice_per_browser_and_option(pytester: pytest.Pytester, args: list[str],
+                                                 https: bool) -> None:
+    pytester.makepyfile(test_choice=f"""
+        from harness.options import HTTPS_CHOICE
+
+        def test_choice(pytestconfig):
+            assert pytestconfig.stash[HTTPS_CHOICE].on is {https}
+    """)
+    result = pytester.runpytest_subprocess("test_choice.py", *args, "-p", "no:cacheprovider",
+                                           timeout=60)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]

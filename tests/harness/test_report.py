@@ -47,7 +47,7 @@ def test_timeline_folds_clock_jumps_and_labels_every_request() -> None:
         {"start": 1000.0, "end": 1000.01, "method": "GET", "path": "/api/job-list",
          "query": "n=0", "status": 401, "access_jti": "abc"},
         {"start": 1000.02, "end": 1000.05, "method": "POST", "path": "/api/refresh-token",
-         "query": "", "status": 200, "access_jti": None},
+         "query": "", "status": 200, "access_jti": None, "refresh": True},
     ]
     svg = timeline_svg(journal)
     assert svg.count("<rect") == 3

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from harness.live_server import free_port
-from harness.plugin import TEST_SECRET
+from harness.server_fixtures import TEST_SECRET
 
 
 @dataclass

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from harness import artifacts
 from harness.backend_client import BackendClient
 from harness.live_server import LiveServer
-from harness.plugin import TEST_SECRET, ServeBackend
+from harness.server_fixtures import TEST_SECRET, ServeBackend
 from mock_backend import Settings, create_app
 from mock_backend.security import TokenSigner
 from tests.backend.wire import Session, bearer, login
@@ -47,7 +47,7 @@ def http_client(url: str, verify: ssl.SSLContext | bool = TLS) -> httpx.Client:
 def _verify(request: pytest.FixtureRequest, url: str) -> ssl.SSLContext | bool:
     """The harness's own certificate check when it serves https (its test CA), else ours."""
     if url.startswith("https:"):
-        verify: ssl.SSLContext | bool = request.getfixturevalue("tls_verify")
+        verify: ssl.SSLContext | bool = request.getfixturevalue("_harness_tls_verify")
         return verify
     return TLS
 
@@ -120,21 +120,22 @@ def _mode_backends() -> Iterator[_ModeBackends]:
 
 
 @pytest.fixture(params=MODES)
-def target(request: pytest.FixtureRequest, backend_settings: Settings, live_backend: LiveServer,
-           backend_app: ASGIApp, _mode_backends: _ModeBackends,
+def target(request: pytest.FixtureRequest, harness_backend_settings: Settings,
+           live_backend: LiveServer,
+           harness_backend_app: ASGIApp, _mode_backends: _ModeBackends,
            output_path: str) -> Iterator[Target]:
     """The backend in each signing mode (the live one for its own), reset before the test."""
     alg: str = request.param
-    if alg == backend_settings.alg:
+    if alg == harness_backend_settings.alg:
         control: BackendClient = request.getfixturevalue("backend")  # resets it
-        url, signer = live_backend.url, _signer(backend_app)
+        url, signer = live_backend.url, _signer(harness_backend_app)
     else:
         server, control = _mode_backends.get(alg)
         control.reset()
         url, signer = server.url, _signer(server.app)
     with http_client(url, _verify(request, url)) as http:
         yield Target(alg, http, control, signer)
-    if alg != backend_settings.alg and artifacts.failed(request.node):
+    if alg != harness_backend_settings.alg and artifacts.failed(request.node):
         artifacts.write_timeline(output_path, control)
 
 

@@ -36,7 +36,7 @@ def _leave_after(backend: BackendClient, arrived: Callable[[], bool], raw: socke
     """Close the connection once the backend has the request, then wait until it is done."""
     backend.wait_for(arrived, what="the refresh to arrive")
     raw.close()
-    backend.wait_for(lambda: all(e["status"] is not None for e in backend.journal(PATH)),
+    backend.wait_for(lambda: all(e.status is not None for e in backend.journal(PATH)),
                      what="the backend to finish the refresh")
 
 
@@ -60,7 +60,7 @@ def test_case34_refresh_aborted_mid_way_leaves_the_family_as_it_was(
     backend.fault(PATH, times=1, delay_ms=1000)
     _leave_after(backend, arrived(3), _send_refresh(t.url, session.refresh))
     # None of them rotated: 400 request_aborted for the two the app saw, 0 for the dropped one.
-    assert [e["status"] for e in backend.journal(PATH)] == [400, 0, 400]
+    assert [e.status for e in backend.journal(PATH)] == [400, 0, 400]
     assert backend.sessions() == before
     # The value the client still holds is current: it rotates once, as usual.
     assert refresh(t.http, session.refresh).status_code == 200

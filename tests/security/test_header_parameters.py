@@ -18,7 +18,7 @@ ME = "/api/current-user"
 
 
 def test_case10_jwk_jku_x5u_headers_are_401_and_nothing_is_fetched(
-        target: Target, third_party: ThirdParty) -> None:
+        target: Target, _harness_third_party: ThirdParty) -> None:
     session = target.login()
     claims = target.claims(session)
     attacker = forge.attacker_key(target.alg)
@@ -26,8 +26,8 @@ def test_case10_jwk_jku_x5u_headers_are_401_and_nothing_is_fetched(
     # that records every request reaching it).
     key_headers: dict[str, dict[str, Any]] = {
         "jwk": {"jwk": attacker.public_jwk},
-        "jku": {"jku": f"{third_party.url}/jwks.json"},
-        "x5u": {"x5u": f"{third_party.url}/cert.pem"},
+        "jku": {"jku": f"{_harness_third_party.url}/jwks.json"},
+        "x5u": {"x5u": f"{_harness_third_party.url}/cert.pem"},
     }
     for name, extra in key_headers.items():
         # Signed with the key the header points to, and with the backend's own key: the
@@ -36,7 +36,7 @@ def test_case10_jwk_jku_x5u_headers_are_401_and_nothing_is_fetched(
             r = quick(target.get(ME, target.sign(claims, target.header(**extra), key=key)))
             assert r.status_code == 401, f"{name}, signed by {signer}: {r.text}"
             unauthorized(r, token_sent=True)
-    assert third_party.received == []  # no outbound request
+    assert _harness_third_party.received == []  # no outbound request
     assert target.get(ME, target.sign(claims)).status_code == 200
 
 

@@ -111,9 +111,9 @@ def test_case36_thousand_requests_two_hundred_at_once_lose_and_double_nothing(
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(asyncio.run, burst.run(t.url, backend)).result()
 
-    answered = backend.journal()[journal_before:]
+    answered = backend.journal().entries[journal_before:]
     requests = len(answered)
-    errors = sum(1 for e in answered if e["status"] not in (200, 201))
+    errors = sum(1 for e in answered if e.status not in (200, 201))
     refreshes = sum(n for (kind, status), n in burst.statuses.items()
                     if kind == "refresh" and status == 200)
     families = backend.sessions()

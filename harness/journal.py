@@ -1,0 +1,156 @@
+"""The backend's request journal as typed data, and the questions the checks ask of it.
+
+`BackendClient.journal()` takes one snapshot (one round trip); every question a check
+asks (refreshes since the login, attempts per request, tokens issued) is a method of that
+snapshot, answered in terms of the backend's own facts (which path is the refresh).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+import jwt
+
+from harness.facts import BackendFacts, Endpoint
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One request as the backend saw it."""
+
+    seq: int
+    start: float
+    end: float | None
+    method: str
+    path: str
+    query: str
+    status: int | None  # None while in flight; 0 when the connection was dropped on purpose
+    access_jti: str | None  # the access token it carried
+    refresh_family: str | None  # the refresh family its cookie belongs to
+    refresh_generation: int | None
+    origin: str | None
+    # What the answer handed out: a login's or refresh's access token, a new refresh value.
+    issued_access_jti: str | None = None
+    issued_access_token: str | None = None
+    issued_refresh_token: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
+
+    def is_to(self, endpoint: Endpoint) -> bool:
+        return self.path == endpoint.path and self.method == endpoint.method
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of a request: its answer and the access token it carried."""
+
+    status: int | None
+    jti: str | None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """Every token value the backend handed out in a journal, oldest first."""
+
+    access_tokens: list[str]
+    access_jtis: list[str]
+    refresh_tokens: list[str]
+
+    @property
+    def all_values(self) -> list[str]:
+        return [*self.access_tokens, *self.refresh_tokens]
+
+
+def jti_of(token: str) -> str | None:
+    """The jti of a token the backend issued; read only, never trusted."""
+    jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
+    return jti if isinstance(jti, str) else None
+
+
+def exp_of(token: str) -> float:
+    return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+
+
+class Journal:
+    """A snapshot of the journal: entries oldest first, with the peak in flight per path."""
+
+    def __init__(self, entries: list[Entry], facts: BackendFacts,
+                 peak_in_flight: dict[str, int] | None = None) -> None:
+        self.entries = entries
+        self.facts = facts
+        self._peak = peak_in_flight or {}
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def last_seq(self) -> int:
+        """The newest sequence number: `after(mark)` later reads what came since."""
+        return self.entries[-1].seq if self.entries else 0
+
+    def after(self, seq: int) -> Journal:
+        return Journal([e for e in self.entries if e.seq > seq], self.facts, self._peak)
+
+    def to(self, path: str | Endpoint | None = None, method: str | None = None) -> list[Entry]:
+        """Requests to `path` (an endpoint names its method too), all methods by default."""
+        if isinstance(path, Endpoint):
+            return self.to(path.path, method or path.method)
+        return [e for e in self.entries
+                if (path is None or e.path == path) and (method is None or e.method == method)]
+
+    def statuses(self, path: str | Endpoint | None = None,
+                 method: str | None = None) -> list[int | None]:
+        return [e.status for e in self.to(path, method)]
+
+    def count(self, path: str | Endpoint, method: str | None = None,
+              status: int | None = None) -> int:
+        return sum(1 for e in self.to(path, method) if status is None or e.status == status)
+
+    def last_login_seq(self) -> int:
+        logins = [e.seq for e in self.to(self.facts.login) if e.status == 200]
+        return logins[-1] if logins else 0
+
+    def refreshes(self, since: int | None = None) -> list[Entry]:
+        """Refresh requests after `since`, by default after the last successful login (the
+        silent one on load is not counted). Preflights are the browser's and never counted."""
+        start = self.last_login_seq() if since is None else since
+        return [e for e in self.to(self.facts.refresh) if e.seq > start]
+
+    def refresh_statuses(self, since: int | None = None) -> list[int | None]:
+        return [e.status for e in self.refreshes(since)]
+
+    def attempts(self, path: str | Endpoint, method: str | None = None) -> dict[str, list[Attempt]]:
+        """Each distinct request (told apart by its query) and the attempts the backend saw."""
+        seen: dict[str, list[Attempt]] = defaultdict(list)
+        for e in self.to(path, method):
+            if e.method != "OPTIONS":
+                seen[e.query].append(Attempt(e.status, e.access_jti))
+        return dict(seen)
+
+    def issued(self) -> Issued:
+        access = [e for e in self.entries if e.issued_access_token]
+        return Issued([str(e.issued_access_token) for e in access],
+                      [str(e.issued_access_jti) for e in access],
+                      [str(e.issued_refresh_token) for e in self.entries
+                       if e.issued_refresh_token])
+
+    def current_access_token(self) -> str:
+        tokens = self.issued().access_tokens
+        if not tokens:
+            raise LookupError("no access token was issued: did the login reach the backend?")
+        return tokens[-1]
+
+    def peak_in_flight(self, path: str) -> int:
+        return int(self._peak.get(path, 0))

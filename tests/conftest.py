@@ -1,0 +1,30 @@
+"""Short names for the harness fixtures this repository's own tests use most.
+
+They are also the proof that the plugin is a guest: a project may define `backend` or
+`live_backend` fixtures of its own, and the conformance checks (which ask for
+`harness_backend`, `_harness_live_backend`) are not affected.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.backend_client import BackendClient
+from harness.live_server import LiveServer
+from harness.server_fixtures import ServeBackend
+
+
+@pytest.fixture
+def backend(harness_backend: BackendClient) -> BackendClient:
+    """The harness backend's test-control client, reset before the test."""
+    return harness_backend
+
+
+@pytest.fixture(scope="session")
+def live_backend(_harness_live_backend: LiveServer) -> LiveServer:
+    return _harness_live_backend
+
+
+@pytest.fixture
+def serve_backend(harness_serve_backend: ServeBackend) -> ServeBackend:
+    return harness_serve_backend
