@@ -111,3 +111,17 @@ def test_the_package_says_what_users_may_import_and_ships_its_types() -> None:
     assert (Path(harness.__file__).parent / "py.typed").is_file()
     plugin = (REPO / "harness" / "plugin.py").read_text()
     assert "noqa: F401" not in plugin, "the plugin module re-exports names again"
+
+
+def test_only_the_in_process_fixture_imports_the_backend() -> None:
+    # The seam is HTTP: everything else learns about the backend from /__harness/facts.
+    importers = []
+    for module in sorted((REPO / "harness").rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "mock_backend" or n.startswith("mock_backend.") for n in names):
+                importers.append((module.relative_to(REPO).as_posix(), names))
+    assert {path for path, _ in importers} == {"harness/server_fixtures.py"}, importers
+    # ... and only the package's public names, never its modules.
+    assert all(names == ["mock_backend"] for _, names in importers), importers
