@@ -19,12 +19,13 @@ from harness.server_fixtures import TEST_SECRET
 
 
 @contextmanager
-def backend_process(*args: str, cwd: Path | None = None,
-                    timeout: float = 20) -> Iterator[str]:
+def backend_process(*args: str, cwd: Path | None = None, timeout: float = 20,
+                    python: str | Path = sys.executable,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
     """Start `python -m mock_backend ARGS` on a free port; yield its URL; kill it after."""
     port = free_port()
-    env = {**os.environ, "MOCK_BACKEND_SECRET": TEST_SECRET.decode()}
-    proc = subprocess.Popen([sys.executable, "-m", "mock_backend", "--port", str(port), *args],
+    env = {**(os.environ if env is None else env), "MOCK_BACKEND_SECRET": TEST_SECRET.decode()}
+    proc = subprocess.Popen([str(python), "-m", "mock_backend", "--port", str(port), *args],
                             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     url = f"http://localhost:{port}"

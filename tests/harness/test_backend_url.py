@@ -1,29 +1,17 @@
-"""`--backend-url`: the conformance suite against a backend running in another process."""
+"""`--backend-url`: the conformance suite against a backend running in another process.
+
+The whole suite runs this way once, in tests/harness/test_examples.py (the fetch example,
+from the built wheel, against the wheel's own backend process); here, what it does when
+that backend cannot serve every check.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.live_server import free_port
 from tests.backend.processes import backend_process
 
 QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
-
-
-@pytest.mark.long
-def test_the_whole_suite_runs_against_a_backend_in_another_process(
-        pytester: pytest.Pytester) -> None:
-    # The backend a team would start by hand; it allows one localhost origin, where the
-    # harness serves the SPA for the cross-origin topology.
-    spa_origin = f"http://localhost:{free_port()}"
-    with backend_process("--test-control", "--allow-origin", spa_origin) as url:
-        result = pytester.runpytest_subprocess(
-            "--pyargs", "harness.conformance", "--backend-url", url, "--browser", "chromium",
-            *QUIET, timeout=600)
-    outcomes = result.parseoutcomes()
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    assert outcomes.get("passed", 0) >= 50 and not outcomes.get("skipped"), outcomes
-    assert f"backend at {url}" in result.stdout.str()
 
 
 def test_a_backend_that_allows_no_spa_origin_skips_only_the_cross_origin_runs(
