@@ -53,6 +53,35 @@ class SeedUser:
 
 
 @dataclass(frozen=True)
+class ApiSpelling:
+    """How the backend's API profile spells requests and answers (`--api-profile`)."""
+
+    name: str
+    login_body: str  # json | form
+    username_field: str
+    password_field: str
+    login_access_token: str
+    login_expires_in: str  # "" when left out
+    login_user: str  # "" when left out
+    refresh_transport: str  # cookie | body | header
+    refresh_field: str  # the body field or header of transport body/header
+    refresh_body: str  # json | form
+    refresh_extra: tuple[tuple[str, str], ...]
+    refresh_access_token: str
+    refresh_expires_in: str
+    refresh_refresh_token: str  # the answer's field of a handed-out refresh token
+
+    @property
+    def hands_refresh_token_to_scripts(self) -> bool:
+        return self.refresh_transport != "cookie"
+
+
+REFERENCE_SPELLING = ApiSpelling("reference", "json", "username", "password", "accessToken",
+                                 "expiresIn", "user", "cookie", "refreshToken", "json", (),
+                                 "accessToken", "expiresIn", "")
+
+
+@dataclass(frozen=True)
 class BackendFacts:
     login: Endpoint
     refresh: Endpoint
@@ -75,6 +104,7 @@ class BackendFacts:
     allow_origins: tuple[str, ...]
     serves_spa: bool
     users: tuple[SeedUser, ...]
+    api: ApiSpelling = REFERENCE_SPELLING
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
@@ -101,7 +131,8 @@ class BackendFacts:
                    race_window=read.number("lifetimes.race_window"),
                    alg=read.text("alg"),
                    allow_origins=tuple(read.get("allow_origins", "allow_origins", list)),
-                   serves_spa=read.flag("serves_spa"), users=users)
+                   serves_spa=read.flag("serves_spa"), users=users,
+                   api=_spelling(read) if "profile" in data else REFERENCE_SPELLING)
 
     def user(self, username: str) -> SeedUser:
         for user in self.users:
@@ -112,11 +143,30 @@ class BackendFacts:
 
     @property
     def csrf_headers(self) -> dict[str, str]:
-        """The custom header the cookie-authenticated endpoints require."""
-        return {self.csrf_header: self.csrf_value}
+        """The custom header the cookie-authenticated endpoints require (none for an API
+        profile without one)."""
+        return {self.csrf_header: self.csrf_value} if self.csrf_header else {}
 
     def is_api(self, path: str) -> bool:
-        return path.startswith(self.api_prefix)
+        """An API request, as the timeline and the report show them (not the app's files)."""
+        return path.startswith(self.api_prefix) or path in {
+            e.path for e in (self.login, self.refresh, self.logout, self.current_user,
+                             self.list, self.create, self.admin)}
+
+
+def _spelling(read: _Reader) -> ApiSpelling:
+    extra = read.get("profile.refresh.extra", "profile.refresh.extra", dict)
+    return ApiSpelling(
+        read.text("profile.name"), read.text("profile.login.body"),
+        read.text("profile.login.username_field"), read.text("profile.login.password_field"),
+        read.text("profile.login.response.access_token"),
+        read.text("profile.login.response.expires_in"),
+        read.text("profile.login.response.user"), read.text("profile.refresh.transport"),
+        read.text("profile.refresh.field"), read.text("profile.refresh.body"),
+        tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+        read.text("profile.refresh.response.access_token"),
+        read.text("profile.refresh.response.expires_in"),
+        read.text("profile.refresh.response.refresh_token"))
 
 
 class _Reader:

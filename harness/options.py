@@ -20,6 +20,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="run the checks against a backend already running at URL with its "
                          "test-control API (python -m mock_backend --test-control); one "
                          "process only. Default: the harness serves its own backend")
+    group.addoption("--api-profile", metavar="FILE|NAME", default=None,
+                    help="make the harness's backend speak your auth API: a TOML profile, or "
+                         "a built-in one (reference, seed-cookie-get, simplejwt, "
+                         "aspnet-identity, oauth-token-endpoint, nestjs-cookie)")
     group.addoption("--backend-alg", choices=("HS256", "RS256", "EdDSA"), default=None,
                     help="signing algorithm of the harness's backend (default HS256)")
     group.addoption("--backend-store", default=None, metavar="memory|sqlite:PATH",
@@ -56,8 +60,8 @@ def add_options(parser: pytest.Parser) -> None:
 
 # Options that configure the harness's own backend: a backend in another process
 # (`--backend-url`) was configured by its own command line.
-OWN_BACKEND_OPTIONS = ("backend_alg", "backend_store", "backend_port", "cookie_name",
-                       "cookie_path")
+OWN_BACKEND_OPTIONS = ("api_profile", "backend_alg", "backend_store", "backend_port",
+                       "cookie_name", "cookie_path")
 
 
 def given(config: pytest.Config, flag: str) -> bool:

@@ -1,12 +1,15 @@
-"""A client outside the browser: replays a refresh cookie the way a thief would (T2, F1).
+"""A client outside the browser: replays a refresh token the way a thief would (T2, F1).
 
-It sends what the backend's CSRF defence asks for (an allowed Origin and the custom
-header), so what it proves is about the token, not about the request's shape.
+It speaks the backend's API as its facts spell it (login body and fields, where the
+refresh token travels), and it sends what the backend's CSRF defence asks for (an allowed
+Origin and the custom header), so what it proves is about the token, not about the
+request's shape.
 """
 
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import httpx
 
@@ -23,12 +26,18 @@ class Outsider:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> Outsider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def post(self, path: str, cookie: str, *, origin: str | None = None,
              csrf_header: bool = True) -> httpx.Response:
         """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
         headers = {"Origin": origin or self._origin,
                    "Cookie": f"{self._facts.cookie.name}={cookie}"}
-        csrf = self._facts.csrf_headers if csrf_header else {}
+        csrf = self._facts.csrf_headers if csrf_header and self._facts.csrf_header else {}
         return self._http.post(path, headers={**csrf, **headers})
 
     def get(self, path: str, access_token: str) -> httpx.Response:
@@ -43,16 +52,66 @@ class Outsider:
 
     def login(self, username: str) -> httpx.Response:
         """Log in as another device would, with the demo user's password: a new session,
-        its refresh value in the answer's cookie."""
-        password = self._facts.user(username).password
-        return self._http.post(self._facts.login.path,
-                               json={"username": username, "password": password},
-                               headers={"Origin": self._origin})
+        its refresh value in the answer (`refresh_value` reads it)."""
+        api = self._facts.api
+        fields = {api.username_field: username,
+                  api.password_field: self._facts.user(username).password}
+        return self._send(self._facts.login.method, self._facts.login.path, api.login_body,
+                          fields, {"Origin": self._origin})
 
-    def refresh(self, cookie: str) -> httpx.Response:
-        """Rotate the family with a stolen cookie value."""
-        return self.post(self._facts.refresh.path, cookie)
+    def refresh(self, value: str, *, origin: str | None = None,
+                csrf_header: bool = True) -> httpx.Response:
+        """Rotate the family with a (stolen) refresh value, where the API carries it."""
+        return self._with_refresh(self._facts.refresh.method, self._facts.refresh.path, value,
+                                  origin, csrf_header, extra=True)
 
-    def logout(self, cookie: str) -> httpx.Response:
-        """Revoke the family the cookie belongs to."""
-        return self.post(self._facts.logout.path, cookie)
+    def logout(self, value: str, *, origin: str | None = None,
+               csrf_header: bool = True) -> httpx.Response:
+        """Revoke the family the refresh value belongs to."""
+        return self._with_refresh(self._facts.logout.method, self._facts.logout.path, value,
+                                  origin, csrf_header, extra=False)
+
+    def refresh_value(self, response: httpx.Response) -> str | None:
+        """The refresh value an answer handed out: its cookie, or its body's field."""
+        api = self._facts.api
+        if not api.hands_refresh_token_to_scripts:
+            return response.cookies.get(self._facts.cookie.name)
+        try:
+            value = response.json().get(api.refresh_refresh_token)
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def access_token(self, response: httpx.Response, *, login: bool = True) -> str | None:
+        api = self._facts.api
+        field = api.login_access_token if login else api.refresh_access_token
+        try:
+            value = response.json().get(field)
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def _with_refresh(self, method: str, path: str, value: str, origin: str | None,
+                      csrf_header: bool, *, extra: bool) -> httpx.Response:
+        facts, api = self._facts, self._facts.api
+        headers = {"Origin": origin or self._origin}
+        if csrf_header and facts.csrf_header:
+            headers.update(facts.csrf_headers)
+        fields: dict[str, str] | None = None
+        if api.refresh_transport == "cookie":
+            headers["Cookie"] = f"{facts.cookie.name}={value}"
+        elif api.refresh_transport == "header":
+            headers[api.refresh_field] = value
+        else:
+            fields = {api.refresh_field: value}
+        if extra and api.refresh_extra and method != "GET":
+            fields = {**dict(api.refresh_extra), **(fields or {})}
+        return self._send(method, path, api.refresh_body, fields, headers)
+
+    def _send(self, method: str, path: str, body_format: str, fields: dict[str, Any] | None,
+              headers: dict[str, str]) -> httpx.Response:
+        if fields is None:
+            return self._http.request(method, path, headers=headers)
+        if body_format == "form":
+            return self._http.request(method, path, data=fields, headers=headers)
+        return self._http.request(method, path, json=fields, headers=headers)

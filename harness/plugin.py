@@ -17,8 +17,9 @@ import pytest
 from harness import artifacts, options, verdict
 from harness.topology import topologies_for
 
-# Fixture modules, registered as plugins of their own when pytest is configured.
-FIXTURE_MODULES = ("harness.server_fixtures", "harness.app_fixtures")
+# Fixture modules, registered as plugins of their own together with this one (so a
+# plugin or conftest registered later overrides their fixtures, as it would any plugin's).
+pytest_plugins = ("harness.server_fixtures", "harness.app_fixtures")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,13 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import importlib
-
     from harness import browser_fixtures
 
-    for name in FIXTURE_MODULES:
-        if not config.pluginmanager.has_plugin(name):
-            config.pluginmanager.register(importlib.import_module(name), name)
     # Registered now, after every entry-point plugin, so these fixtures take precedence
     # over pytest-playwright's of the same name.
     if not config.pluginmanager.has_plugin("jwt_refresh_harness.browsers"):
@@ -48,10 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "either running already or served from a folder")
     if config.getoption("spa_url"):
         options.check_url("--spa-url", config.getoption("spa_url"))
-    from harness.server_fixtures import spa_dir_of
+    from harness.server_fixtures import api_profile_of, spa_dir_of
 
     spa_dir_of(config)  # a wrong --spa-dir stops the run before any browser starts
     options.check_backend_url(config)
+    api_profile_of(config)  # so does a malformed --api-profile
     port = config.getoption("backend_port")
     if port is not None and not 0 < port < 65536:
         raise pytest.UsageError(f"--backend-port {port}: not a TCP port")
@@ -73,6 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     choice = config.stash.get(options.HTTPS_CHOICE, None)
     lines = []
+    if config.getoption("api_profile"):
+        lines.append(f"jwt-refresh-harness: API profile {config.getoption('api_profile')}")
     if config.getoption("backend_url"):
         lines.append(f"jwt-refresh-harness: backend at {config.getoption('backend_url')}")
     if choice is not None and choice.on:

@@ -29,11 +29,14 @@ from harness.options import HTTPS_CHOICE
 from harness.test_ca import TlsFiles, make_test_ca
 from harness.third_party import ThirdParty
 from mock_backend import (
+    ApiProfile,
     ConfigError,
+    ProfileError,
     Settings,
     SpaFiles,
     create_app,
     default_spa_dir,
+    load_profile,
     server_options,
 )
 
@@ -60,6 +63,20 @@ def spa_dir_of(config: pytest.Config) -> Path:
 def spa_app(spa_dir: Path) -> Starlette:
     """The SPA folder alone, with history fallback, as the cross-origin topology serves it."""
     return Starlette(routes=[Mount("/", app=SpaFiles(directory=spa_dir, html=True))])
+
+
+API_PROFILE = pytest.StashKey[ApiProfile]()
+
+
+def api_profile_of(config: pytest.Config) -> ApiProfile:
+    """`--api-profile`, read once; a malformed one stops the run with one line."""
+    if API_PROFILE not in config.stash:
+        given = config.getoption("api_profile")
+        try:
+            config.stash[API_PROFILE] = load_profile(given) if given else ApiProfile()
+        except ProfileError as exc:
+            raise pytest.UsageError(f"--api-profile {exc}") from None
+    return config.stash[API_PROFILE]
 
 
 @dataclass(frozen=True)
@@ -135,7 +152,8 @@ def harness_backend_settings(pytestconfig: pytest.Config, _harness_spa_dir: Path
         origins.append(origin_of(external))
     try:
         return Settings(test_control=True, secret=TEST_SECRET, spa_dir=_harness_spa_dir,
-                        allow_origins=origins, **chosen)  # type: ignore[arg-type]
+                        allow_origins=origins, api_profile=api_profile_of(pytestconfig),
+                        **chosen)  # type: ignore[arg-type]
     except ConfigError as exc:
         raise pytest.UsageError(f"harness backend: {exc}") from None
 

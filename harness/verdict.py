@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from harness.backend_client import BackendClient
 from harness.driver import PROFILE, DriverError, SetupError, SpaDriver
 from harness.facts import BackendFacts
 from harness.page_probes import cookie_value
@@ -79,6 +80,37 @@ class Verdict:
             self.setup_failed("login sets the refresh cookie (check S2)",
                               f"no {name} cookie in the browser after login")
         return value
+
+    def refresh_value(self, context: BrowserContext, backend: BackendClient) -> str:
+        """Set-up: the refresh value the app holds now. In the browser's cookie jar when the
+        API keeps it in a cookie; else the one the backend handed the app last."""
+        facts = backend.facts()
+        if not facts.api.hands_refresh_token_to_scripts:
+            return self.refresh_cookie(context, facts.cookie.name)
+        handed = backend.journal().issued().refresh_tokens
+        if not handed:
+            self.setup_failed("the login hands the app a refresh token",
+                              "the journal shows none issued")
+        return handed[-1]
+
+    def refresh_token_out_of_scripts_reach(self, facts: BackendFacts) -> None:
+        """S1, S2, S4, S5 fail at once when the backend's API itself hands the refresh token
+        to JavaScript: no app on that API can keep it out of scripts' reach."""
+        api = facts.api
+        if not api.hands_refresh_token_to_scripts:
+            return
+        carried = (f"in the {api.refresh_field!r} header" if api.refresh_transport == "header"
+                   else f"in the {api.refresh_field!r} field of the request body")
+        self.fail("the refresh token stays out of reach of scripts (an HttpOnly cookie)",
+                  f"the API ({api.name} profile) gives the refresh token to scripts: the login "
+                  f"and refresh answers carry it in {api.refresh_refresh_token!r}, and the app "
+                  f"sends it back {carried}",
+                  "any script on the page (an injected one, a compromised dependency) can read "
+                  "it and keep the session going elsewhere for the refresh token's lifetime",
+                  "the cookie alternative: the backend sets the refresh token in an HttpOnly; "
+                  "Secure; SameSite=Strict cookie whose Path covers the refresh and logout "
+                  "endpoints, answers only the access token in JSON, and the browser sends the "
+                  "cookie by itself (transport = \"cookie\" in an API profile)")
 
     def logged_in(self, spa: SpaDriver, path: str = "/", user: str = "alice") -> None:
         """The set-up most checks start with: open `path`, log in as `user`. On /profile,

@@ -10,10 +10,11 @@ from typing import Any
 
 from mock_backend.app import create_app
 from mock_backend.config import ConfigError, Settings, default_spa_dir
+from mock_backend.profile import ApiProfile, ProfileError, builtin_names, load_profile
 from mock_backend.spa_files import SpaFiles
 
-__all__ = ["ConfigError", "Settings", "SpaFiles", "create_app", "default_spa_dir",
-           "server_options"]
+__all__ = ["ApiProfile", "ConfigError", "ProfileError", "Settings", "SpaFiles",
+           "builtin_names", "create_app", "default_spa_dir", "load_profile", "server_options"]
 
 
 def server_options() -> dict[str, Any]:

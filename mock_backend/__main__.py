@@ -7,8 +7,16 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mock_backend.config import ALGORITHMS, SECRET_ENV, ConfigError, Settings, default_spa_dir
+from mock_backend.config import (
+    ALGORITHMS,
+    FROM_PROFILE,
+    SECRET_ENV,
+    ConfigError,
+    Settings,
+    default_spa_dir,
+)
 from mock_backend.config import parse_duration as _parse_duration
+from mock_backend.profile import ApiProfile, ProfileError, builtin_names, load_profile
 
 
 def duration(text: str) -> float:
@@ -58,13 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "token is refused as a lost race (401, no token) instead of revoking "
                         "the family as a replay; 0s leaves only requests that arrived before "
                         "the commit (default 2s)")
-    p.add_argument("--cookie-name", default="refresh_token",
-                   help="refresh cookie name (default refresh_token; __Host- names need "
-                        "--cookie-path /)")
-    p.add_argument("--cookie-path", default="/api", help="refresh cookie Path (default /api)")
-    p.add_argument("--refresh-failure-status", type=int, choices=(401, 403), default=401,
-                   help="status of a rejected refresh (default 401; 403 for apps written to "
-                        "expect 403 from the refresh endpoint)")
+    p.add_argument("--api-profile", default=None, metavar="FILE|NAME",
+                   help="speak another auth API: a TOML profile file, or a built-in one ("
+                        + ", ".join(builtin_names()) + "); default: the reference API")
+    p.add_argument("--cookie-name", default=FROM_PROFILE,
+                   help="refresh cookie name (default: the profile's, refresh_token; __Host- "
+                        "names need --cookie-path /)")
+    p.add_argument("--cookie-path", default=FROM_PROFILE,
+                   help="refresh cookie Path (default: the profile's, /api)")
+    p.add_argument("--refresh-failure-status", type=int, choices=(400, 401, 403), default=0,
+                   help="status of a rejected refresh (default: the profile's, 401; 403 for "
+                        "apps written to expect 403 from the refresh endpoint)")
     p.add_argument("--spa-dir", default=None, metavar="PATH",
                    help="folder served at / with history fallback (default: the bundled "
                         "reference SPA)")
@@ -73,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings(access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, alg=args.alg,
+    profile = load_profile(args.api_profile) if args.api_profile else ApiProfile()
+    return Settings(api_profile=profile, access_ttl=args.access_ttl,
+                    refresh_ttl=args.refresh_ttl, alg=args.alg,
                     store=args.store, allow_origins=args.allow_origins,
                     test_control=args.test_control, reuse_grace=args.reuse_grace,
                     race_window=args.race_window,
@@ -92,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     try:
         app = create_app(settings_from_args(args))
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, ProfileError, ValueError) as exc:
         parser.exit(2, f"python -m mock_backend: error: {exc}\n")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on",
                 **server_options())

@@ -32,21 +32,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.state.backend = backend
     install_error_handlers(app)
-    app.include_router(auth.router)
-    app.include_router(api.router)
+    profile = settings.api_profile
+    app.include_router(auth.build_router(profile))
+    app.include_router(api.build_router(profile.resources))
     app.include_router(well_known.router)
     if settings.test_control:
         app.include_router(control.router)
 
     # Innermost first: limits see only what CORS let through; the journal sees everything.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
-                       prefixes=("/api/", "/__harness/"))
+                       prefixes=("/api/", "/__harness/"),
+                       paths=frozenset(e.path for e in profile.endpoints.values()),
+                       form_paths=profile.form_paths)
     if settings.allow_origins:
         # Exact origins with credentials; never "*" (Fetch standard: credentials forbid it).
+        headers = ["Authorization", "Content-Type", settings.csrf_header,
+                   profile.refresh.field if profile.refresh.transport == "header" else ""]
         app.add_middleware(CORSMiddleware, allow_origins=settings.allow_origins,
-                           allow_credentials=True, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type", settings.csrf_header],
-                           max_age=600)
+                           allow_credentials=True,
+                           allow_methods=sorted({"GET", "POST",
+                                                 *(e.method for e in profile.endpoints.values())}),
+                           allow_headers=[h for h in headers if h], max_age=600)
     if settings.test_control:
         app.add_middleware(ObserveMiddleware, backend=backend)
     app.add_middleware(ArrivalStamp, clock=backend.clock)

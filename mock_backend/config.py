@@ -6,9 +6,11 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from mock_backend.profile import ApiProfile, ProfileError, check_cookie_covers
 
 log = logging.getLogger("mock_backend")
 
@@ -17,6 +19,8 @@ MIN_SECRET_BYTES = 32
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# The settings the API profile gives unless they are set explicitly.
+FROM_PROFILE = "(from the API profile)"
 
 
 class ConfigError(ValueError):
@@ -60,18 +64,20 @@ class Settings:
     test_control: bool = False
     reuse_grace: float = 0.0
     race_window: float = 2.0
-    cookie_name: str = "refresh_token"
-    cookie_path: str = "/api"
-    refresh_failure_status: int = 401
+    api_profile: ApiProfile = field(default_factory=ApiProfile)
+    cookie_name: str = FROM_PROFILE
+    cookie_path: str = FROM_PROFILE
+    refresh_failure_status: int = 0  # 0: the API profile's
     spa_dir: Path | None = None
     secret: bytes | None = None
     issuer: str = "mock-backend"
     audience: str = "spa"
-    csrf_header: str = "X-Requested-With"
+    csrf_header: str = FROM_PROFILE
     max_families_per_user: int = 5
     max_body_bytes: int = 64 * 1024
 
     def __post_init__(self) -> None:
+        self._settle_profile()
         if self.access_ttl <= 0 or self.refresh_ttl <= 0:
             raise ConfigError("token lifetimes must be positive")
         if self.reuse_grace < 0:
@@ -81,14 +87,20 @@ class Settings:
         if self.alg not in ALGORITHMS:
             raise ConfigError(
                 f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")
-        if self.refresh_failure_status not in (401, 403):
-            raise ConfigError("refresh failure status must be 401 or 403")
+        if self.refresh_failure_status not in (400, 401, 403):
+            raise ConfigError("refresh failure status must be 400, 401 or 403")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.cookie_name):
             raise ConfigError(f"invalid cookie name {self.cookie_name!r}")
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, "):
             raise ConfigError(f"invalid cookie path {self.cookie_path!r}: must start with /")
         if self.cookie_name.startswith("__Host-") and self.cookie_path != "/":
             raise ConfigError("a __Host- cookie requires --cookie-path /")
+        try:
+            check_cookie_covers(self.api_profile, f"--cookie-path {self.cookie_path}")
+        except ProfileError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.csrf_header and not re.fullmatch(r"[A-Za-z0-9-]+", self.csrf_header):
+            raise ConfigError(f"invalid CSRF header name {self.csrf_header!r}")
         if self.store != "memory" and not self.store.startswith("sqlite:"):
             raise ConfigError(f"invalid store {self.store!r}: use memory or sqlite:PATH")
         if self.store == "sqlite:":
@@ -104,6 +116,23 @@ class Settings:
             # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output.
             raise ConfigError(
                 f"secret is {len(self.secret)} bytes; at least {MIN_SECRET_BYTES} required")
+
+
+    def _settle_profile(self) -> None:
+        """Explicit cookie, CSRF and failure settings win over the profile's, and the
+        profile is rewritten with them: one source for every reader."""
+        p = self.api_profile
+        if self.cookie_name == FROM_PROFILE:
+            self.cookie_name = p.cookie_name
+        if self.cookie_path == FROM_PROFILE:
+            self.cookie_path = p.cookie_path
+        if self.csrf_header == FROM_PROFILE:
+            self.csrf_header = p.refresh.csrf_header
+        if not self.refresh_failure_status:
+            self.refresh_failure_status = p.refresh.failure_status
+        self.api_profile = replace(p, cookie_name=self.cookie_name, cookie_path=self.cookie_path,
+                                   refresh=replace(p.refresh, csrf_header=self.csrf_header,
+                                                   failure_status=self.refresh_failure_status))
 
 
 def secret_from_environment() -> bytes:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_backend.endpoints import TOKEN_PATHS
 from mock_backend.faults import Fault
 from mock_backend.security import TokenSigner
 
 if TYPE_CHECKING:
+    from mock_backend.profile import ApiProfile
     from mock_backend.state import Backend
 
 CONTROL_PREFIX = "/__harness"
@@ -60,7 +60,8 @@ class ObserveMiddleware:
             "origin": headers.get("origin"),
         })
         status = 0
-        issued = IssuedTokens(b.settings.cookie_name, record_body=scope["path"] in TOKEN_PATHS)
+        profile = b.settings.api_profile
+        issued = IssuedTokens(profile, scope["path"])
 
         async def send_recording(message: Message) -> None:
             nonlocal status
@@ -79,6 +80,10 @@ class ObserveMiddleware:
             status = 0
             raise
         finally:
+            # A refresh value outside the cookie is found by the route, which says so here.
+            found = scope.get("state", {}).get("refresh_family")
+            if found and entry.refresh_family is None:
+                entry.refresh_family, entry.refresh_generation = found
             b.journal.finish(entry, status, b.clock.now(), issued.result(status, b.signer))
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,11 +162,15 @@ class ObserveMiddleware:
 
 
 class IssuedTokens:
-    """Picks the tokens an answer hands out: the refresh cookie and a body's accessToken."""
+    """Picks the tokens an answer hands out: the refresh cookie, and a login's or refresh's
+    access token (and refresh token, when the API profile hands it out) from the body."""
 
-    def __init__(self, cookie_name: str, record_body: bool) -> None:
-        self.cookie_name = cookie_name
-        self.record_body = record_body
+    def __init__(self, profile: ApiProfile, path: str) -> None:
+        self.cookie_name = profile.cookie_name
+        self.record_body = path in profile.token_paths
+        login = path == profile.login.endpoint.path
+        self.access_field = (profile.login if login else profile.refresh).access_token
+        self.refresh_field = "" if profile.refresh.in_cookie else profile.refresh.refresh_token
         self.refresh_token: str | None = None
         self.body = bytearray()
 
@@ -187,10 +196,15 @@ class IssuedTokens:
         access = None
         if self.record_body and status == 200 and self.body:
             try:
-                value = json.loads(self.body).get("accessToken")
-            except (ValueError, AttributeError):
-                value = None
-            access = value if isinstance(value, str) else None
+                answer = json.loads(self.body)
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict):
+                value = answer.get(self.access_field)
+                access = value if isinstance(value, str) else None
+                handed = answer.get(self.refresh_field) if self.refresh_field else None
+                if isinstance(handed, str):
+                    self.refresh_token = handed
         return {"access_token": access,
                 "access_jti": signer.unverified_jti(access) if access else None,
                 "refresh_token": self.refresh_token}

@@ -1,4 +1,5 @@
-"""ASGI middleware for /api: body size cap, JSON-only bodies, and `Cache-Control: no-store`."""
+"""ASGI middleware for the API: body size cap, JSON-only bodies (form bodies where the API
+profile takes them), and `Cache-Control: no-store`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _JSON_TYPES = ("application/json",)
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
 # Request line and headers up to this size reach the app, so an oversized token gets its
 # precise 401 rather than the HTTP parser's bare 400 (h11's own limit is 16 KiB).
 MAX_REQUEST_HEAD_BYTES = 128 * 1024
@@ -33,13 +35,18 @@ def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, prefixes: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, prefixes: tuple[str, ...],
+                 paths: frozenset[str] = frozenset(),
+                 form_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.prefixes = prefixes
+        self.paths = paths
+        self.form_paths = form_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http" or not (scope["path"].startswith(self.prefixes)
+                                           or scope["path"] in self.paths):
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope["headers"]}
@@ -51,9 +58,11 @@ class RequestLimits:
                                f"request body over {self.max_body} bytes")
         elif has_body and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if media.decode("latin-1") not in _JSON_TYPES:
+            form = scope["path"] in self.form_paths
+            if media.decode("latin-1") not in (_FORM_TYPES if form else _JSON_TYPES):
+                wanted = _FORM_TYPES[0] if form else _JSON_TYPES[0]
                 rejection = _error(415, "unsupported_media_type",
-                                   "request bodies must be application/json")
+                                   f"request bodies must be {wanted}")
         if rejection:
             await _drain(receive, self.max_body)
             for message in rejection:

@@ -6,13 +6,21 @@
 // - Tabs share refreshes through the Web Locks API, a refresh counter in IndexedDB and a
 //   BroadcastChannel (the token travels in memory, never through storage).
 // - `window.authHarness` exposes the driver contract (docs/contract.md).
+// - Every path and field name of the backend's API comes from `api-config.js`. Where that
+//   API hands the refresh token to scripts (transport body or header), it is kept in
+//   localStorage, as apps on such APIs do: the conformance checks S1, S2, S4 and S5 say why
+//   that is weaker than the HttpOnly cookie.
+
+import { API_CONFIG as C } from "./api-config.js";
 
 const API = (window.authHarnessConfig?.apiBaseUrl ?? location.origin).replace(/\/+$/, "");
 const API_ORIGIN = new URL(API).origin;
-const CSRF = { "X-Requested-With": "XMLHttpRequest" };
+const CSRF = C.refresh.csrfHeader ? { [C.refresh.csrfHeader]: "XMLHttpRequest" } : {};
 const SKEW_MS = 5 * 60 * 1000;
 const REFRESH_TIMEOUT_MS = 10_000;
-const AUTH_PATHS = ["/api/login", "/api/refresh-token", "/api/logout"];
+const AUTH_PATHS = [C.login.path, C.refresh.path, C.logout.path];
+const IN_COOKIE = C.refresh.transport === "cookie";
+const STORED = "fetch-example-refresh-token";
 
 // --- session state: memory only --------------------------------------------------------
 let token = null;
@@ -25,19 +33,40 @@ let lastFailure = null; // {round, outcome} of the last refresh that failed but 
 const guarded = new Set(["/profile", "/admin"]);
 const tabs = new BroadcastChannel("fetch-example-auth");
 
-function expiryOf(jwt) {
+function claimsOf(jwt) {
   try {
     const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "="))).exp * 1000;
+    return JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")));
   } catch {
-    return 0;
+    return {};
   }
 }
 
+// The lifetime comes from the answer's expiresIn, or from the token itself when the API
+// gives none (exp - iat).
 function setToken(value, expiresIn) {
+  const { exp, iat } = claimsOf(value);
   token = value;
-  lifetimeMs = (expiresIn ?? 0) * 1000;
-  expiresAt = expiryOf(value) || Date.now() + lifetimeMs;
+  lifetimeMs = (expiresIn ?? (exp && iat ? exp - iat : 0)) * 1000;
+  expiresAt = exp ? exp * 1000 : Date.now() + lifetimeMs;
+}
+
+// Where the API hands the refresh token to scripts, this app keeps it in localStorage.
+const refreshToken = {
+  get: () => (IN_COOKIE ? null : localStorage.getItem(STORED)),
+  set: (value) => { if (!IN_COOKIE && typeof value === "string") localStorage.setItem(STORED, value); },
+  clear: () => { if (!IN_COOKIE) localStorage.removeItem(STORED); },
+};
+
+// The request that carries the refresh token the way the API wants it.
+function withRefreshToken(method, extra = {}) {
+  const value = refreshToken.get();
+  const headers = { ...CSRF };
+  let body;
+  if (C.refresh.transport === "header" && value) headers[C.refresh.field] = value;
+  if (C.refresh.transport === "body") body = { ...extra, [C.refresh.field]: value };
+  else if (method !== "GET" && Object.keys(extra).length) body = extra;
+  return { headers, body, format: C.refresh.body };
 }
 
 // Memory is cleared and the login page shown (a guarded page is remembered for later).
@@ -45,16 +74,20 @@ function endSession() {
   const had = token !== null || user !== null;
   token = null;
   user = null;
+  refreshToken.clear();
   if (!had) return;
   if (guarded.has(location.pathname) || location.pathname === "/login") render();
   else navigate("/login");
 }
 
 // --- the HTTP layer ------------------------------------------------------------------
-async function send(method, url, { body, headers = {}, signal } = {}) {
+async function send(method, url, { body, headers = {}, signal, format = "json" } = {}) {
   const init = { method, headers: { ...headers }, signal, cache: "no-store" };
   if (new URL(url).origin === API_ORIGIN) init.credentials = "include";
-  if (body !== undefined && body !== null) {
+  if (body !== undefined && body !== null && format === "form") {
+    init.body = new URLSearchParams(body).toString();
+    init.headers["Content-Type"] = "application/x-www-form-urlencoded";
+  } else if (body !== undefined && body !== null) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
@@ -142,17 +175,23 @@ function refresh(failed = token) {
       const now = await counter(false);
       if (now !== before && !(token && token !== failed)) await nextToken(1000);
       if (token && token !== failed) return { ok: true };
+      if (!IN_COOKIE && !refreshToken.get()) {
+        return { ok: false, rejected: true, status: 401, error: "no refresh token" };
+      }
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), REFRESH_TIMEOUT_MS);
-      const res = await send("POST", `${API}/api/refresh-token`, { headers: CSRF, signal: controller.signal });
+      const res = await send(C.refresh.method, API + C.refresh.path,
+                             { ...withRefreshToken(C.refresh.method, C.refresh.extra), signal: controller.signal });
       clearTimeout(timer);
-      if (res.status === 200 && typeof res.body?.accessToken === "string") {
-        setToken(res.body.accessToken, res.body.expiresIn);
+      const answer = C.refresh.response;
+      if (res.status === 200 && typeof res.body?.[answer.accessToken] === "string") {
+        refreshToken.set(res.body[answer.refreshToken]);
+        setToken(res.body[answer.accessToken], res.body[answer.expiresIn]);
         await counter(true);
-        tabs.postMessage({ type: "token", token, expiresIn: res.body.expiresIn });
+        tabs.postMessage({ type: "token", token, expiresIn: res.body[answer.expiresIn] });
         return { ok: true };
       }
-      const rejected = res.status === 401 || res.status === 403;
+      const rejected = [401, 403, C.refresh.failureStatus].includes(res.status);
       if (rejected && hadSession) {
         endSession();
         tabs.postMessage({ type: "logout" });
@@ -181,24 +220,35 @@ tabs.addEventListener("message", (e) => {
 
 // --- login, logout, bootstrap ------------------------------------------------------------
 async function login(username, password) {
-  const res = await send("POST", `${API}/api/login`, { body: { username, password } });
+  const { path, body: format, usernameField, passwordField, response } = C.login;
+  const res = await send("POST", API + path,
+                         { body: { [usernameField]: username, [passwordField]: password }, format });
   if (res.status !== 200) throw new Error(res.body?.message ?? `login failed (${res.status})`);
-  setToken(res.body.accessToken, res.body.expiresIn);
-  user = res.body.user;
-  tabs.postMessage({ type: "login", token, expiresIn: res.body.expiresIn, user });
+  refreshToken.set(res.body[C.refresh.response.refreshToken]);
+  setToken(res.body[response.accessToken], res.body[response.expiresIn]);
+  user = response.user ? res.body[response.user] : null;
+  if (!user) {
+    const me = await api("GET", C.resources.currentUser);
+    if (me.status === 200) user = me.body;
+  }
+  tabs.postMessage({ type: "login", token, expiresIn: res.body[response.expiresIn], user });
   render();
 }
 
 async function logout() {
+  const sent = token;
+  const carried = withRefreshToken(C.logout.method);
   endSession();
   tabs.postMessage({ type: "logout" });
-  await send("POST", `${API}/api/logout`, { headers: CSRF });
+  const bearer = sent ? { Authorization: `Bearer ${sent}` } : {};
+  await send(C.logout.method, API + C.logout.path,
+             { ...carried, headers: { ...carried.headers, ...bearer } });
 }
 
 async function bootstrap() {
   const outcome = await refresh(null);
   if (outcome.ok) {
-    const me = await api("GET", "/api/current-user");
+    const me = await api("GET", C.resources.currentUser);
     if (me.status === 200) user = me.body;
   }
 }
@@ -234,10 +284,12 @@ function loginView() {
 function profileView() {
   const who = el("p", { "data-testid": "current-user" });
   const list = el("ul");
-  Promise.all([api("GET", "/api/current-user"), api("GET", "/api/job-list")]).then(([me, jobs]) => {
+  const { currentUser, list: listPath, listField } = C.resources;
+  Promise.all([api("GET", currentUser), api("GET", listPath)]).then(([me, jobs]) => {
     if (me.status === 200) who.textContent = `${me.body.name} (${me.body.username})`;
     if (jobs.status === 200) {
-      list.replaceChildren(...jobs.body.jobs.map((j) => el("li", { "data-testid": "job-item" }, j.title)));
+      const items = listField ? jobs.body[listField] : jobs.body;
+      list.replaceChildren(...items.map((j) => el("li", { "data-testid": "job-item" }, j.title)));
     }
   });
   return el("section", {}, el("h1", {}, "Profile"), who, list);
@@ -245,7 +297,7 @@ function profileView() {
 
 function adminView() {
   const out = el("p");
-  api("GET", "/api/admin/stats").then((res) => {
+  api("GET", C.resources.admin).then((res) => {
     out.textContent = res.status === 200 ? JSON.stringify(res.body) : `not allowed (${res.status})`;
   });
   return el("section", {}, el("h1", {}, "Admin"), out);

@@ -29,9 +29,9 @@ def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
         "token did not succeed through a refresh"))
 
 
-_LOGIN_AGAIN = """async ([url, body]) => {
+_LOGIN_AGAIN = """async ([url, body, type]) => {
   const res = await fetch(url, { method: "POST", body, credentials: "include",
-                                 headers: { "Content-Type": "application/json" } });
+                                 headers: { "Content-Type": type } });
   return res.text();
 }"""
 
@@ -49,6 +49,7 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
         harness_facts: BackendFacts) -> None:
     spa, login_path = harness_spa, harness_facts.login.path
     v = Verdict("S1")
+    v.refresh_token_out_of_scripts_reach(harness_facts)
     v.setup("open /", lambda: spa.open("/"))
     with spa.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
         v.setup("log in", spa.login)
@@ -57,14 +58,17 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(
     except PlaywrightError:
         # Chromium sometimes keeps no copy of a body the page read as a stream: log in once
         # more from the page itself and read that answer's JSON there.
-        text = spa.page.evaluate(_LOGIN_AGAIN, [answer.value.url, answer.value.request.post_data])
+        request = answer.value.request
+        text = spa.page.evaluate(_LOGIN_AGAIN, [answer.value.url, request.post_data,
+                                                request.headers.get("content-type", "")])
     body = v.setup("read the login answer as JSON", lambda: _json_object(text))
     # What this login's answer handed out, as the backend recorded it.
     journal = harness_backend.journal()
     [login] = [e for e in journal.to(harness_facts.login) if e.status == 200][-1:]
-    v.require(body.get("accessToken") == login.issued_access_token,
+    field = harness_facts.api.login_access_token
+    v.require(body.get(field) == login.issued_access_token,
               "the login answer's JSON carries the access token",
-              f"it has no accessToken with the issued value; keys {sorted(body)}")
+              f"it has no {field} with the issued value; keys {sorted(body)}")
     issued = journal.issued()
     leaked = [t[:12] for t in issued.refresh_tokens if t in text]
     v.require(not leaked, "the login answer's JSON never carries the refresh token",
@@ -80,6 +84,7 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
         harness_facts: BackendFacts, _harness_api_base_url: str) -> None:
     facts = harness_facts
     v = Verdict("S2")
+    v.refresh_token_out_of_scripts_reach(facts)
     v.logged_in(harness_spa, "/")
     api = urlsplit(_harness_api_base_url)
     # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
@@ -126,8 +131,10 @@ def test_S3_document_cookie_never_shows_the_refresh_token(
 
 @pytest.mark.conformance("S4")
 def test_S4_no_token_value_in_any_browser_storage(harness_spa: SpaDriver,
-                                                  harness_backend: BackendClient) -> None:
+                                                  harness_backend: BackendClient,
+                                                  harness_facts: BackendFacts) -> None:
     v = Verdict("S4")
+    v.refresh_token_out_of_scripts_reach(harness_facts)
 
     def assert_absent(moment: str) -> None:
         values = harness_backend.journal().issued().all_values
@@ -149,9 +156,10 @@ def test_S4_no_token_value_in_any_browser_storage(harness_spa: SpaDriver,
 
 @pytest.mark.conformance("S5")
 def test_S5_access_token_not_in_globals_url_history_dom_or_console(
-        harness_spa: SpaDriver, harness_backend: BackendClient,
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
         _harness_page_watch: PageWatch) -> None:
     v = Verdict("S5")
+    v.refresh_token_out_of_scripts_reach(harness_facts)
     prop = "the access token is not reachable from window, the URL, history or the console"
 
     def assert_unreachable(moment: str) -> None:

@@ -8,10 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from mock_backend.deps import AdminUser, BackendDep, CurrentUser
-from mock_backend.endpoints import ADMIN, CREATE, CURRENT_USER, LIST, LIST_FIELD
+from mock_backend.profile import Resources
 from mock_backend.users import all_users
-
-router = APIRouter(tags=["demo"])
 
 
 class JobCreate(BaseModel):
@@ -20,24 +18,28 @@ class JobCreate(BaseModel):
     title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 
-@router.get(CURRENT_USER.path)
-def current_user(user: CurrentUser) -> dict[str, str]:
-    return user.public()
+def build_router(resources: Resources) -> APIRouter:
+    """The demo resources at the paths the API profile gives them."""
+    router = APIRouter(tags=["demo"])
 
+    @router.get(resources.current_user.path)
+    def current_user(user: CurrentUser) -> dict[str, str]:
+        return user.public()
 
-@router.get(LIST.path)
-def job_list(user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
-    # Only the token's user: a `userId` query parameter is ignored, never trusted.
-    return {LIST_FIELD: backend.jobs.for_user(user.id)}
+    @router.get(resources.list.path)
+    def job_list(user: CurrentUser, backend: BackendDep) -> Any:
+        # Only the token's user: a `userId` query parameter is ignored, never trusted.
+        jobs = backend.jobs.for_user(user.id)
+        return {resources.list_field: jobs} if resources.list_field else jobs
 
+    @router.post(resources.create.path, status_code=201)
+    def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
+        return backend.jobs.create(user.id, body.title, backend.clock.now())
 
-@router.post(CREATE.path, status_code=201)
-def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
-    return backend.jobs.create(user.id, body.title, backend.clock.now())
+    @router.get(resources.admin.path)
+    def admin_stats(admin: AdminUser, backend: BackendDep) -> dict[str, Any]:
+        now = backend.clock.now()
+        return {"users": len(all_users()), "liveSessions": backend.sessions.live_count(now),
+                "jobs": backend.jobs.count()}
 
-
-@router.get(ADMIN.path)
-def admin_stats(admin: AdminUser, backend: BackendDep) -> dict[str, Any]:
-    now = backend.clock.now()
-    return {"users": len(all_users()), "liveSessions": backend.sessions.live_count(now),
-            "jobs": backend.jobs.count()}
+    return router

@@ -1,25 +1,33 @@
-"""Login, refresh with rotation, logout. The refresh value travels only in the cookie."""
+"""Login, refresh with rotation, logout, where and as the API profile says.
+
+The refresh value travels as the profile's transport says: in the HttpOnly cookie (the
+reference), or in a body field or header when a team's API hands it to scripts. Whatever
+the spelling, rotation, reuse detection and the CSRF checks are the same.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from mock_backend.csrf import check_csrf, check_origin
 from mock_backend.deps import BackendDep, bearer_token
-from mock_backend.endpoints import LOGIN, LOGOUT, REFRESH
 from mock_backend.errors import ApiError, bearer_challenge
+from mock_backend.profile import ApiProfile
 from mock_backend.security import InvalidAccessToken
 from mock_backend.sessions import IssuedRefresh, RefreshRejected
 from mock_backend.state import Backend
 from mock_backend.users import User, authenticate, user_by_id
 
-router = APIRouter(tags=["auth"])
-
 Name = Annotated[StrictStr, Field(min_length=1, max_length=320)]
+Value = Annotated[StrictStr, Field(min_length=1, max_length=8192)]
 
 
 class LoginRequest(BaseModel):
@@ -40,6 +48,35 @@ class LoginRequest(BaseModel):
         return self.username if self.username is not None else str(self.email)
 
 
+async def read_body(request: Request, body_format: str) -> Any:
+    """The request body as JSON or as form fields, with FastAPI's own answers for bodies
+    it cannot read (400) or that are not JSON (422)."""
+    raw = await request.body()
+    if body_format == "form":
+        try:
+            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise ApiError(400, "bad_request", "There was an error parsing the body") from None
+    if not raw:
+        raise RequestValidationError([{"loc": ("body",), "msg": "Field required",
+                                       "type": "missing"}])
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise RequestValidationError([{"loc": ("body",), "msg": "JSON decode error",
+                                       "type": "json_invalid"}]) from None
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise ApiError(400, "bad_request", "There was an error parsing the body") from None
+
+
+def _validated(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors()]) from None
+
+
 def set_refresh_cookie(response: Response, backend: Backend, issued: IssuedRefresh) -> None:
     s = backend.settings
     remaining = int(issued.family.expires_at - backend.clock.now())
@@ -54,36 +91,29 @@ def clear_refresh_cookie(response: Response, backend: Backend) -> None:
                            samesite="strict")
 
 
-def _access_token(backend: Backend, user: User, sid: str) -> dict[str, Any]:
+def _tokens(backend: Backend, user: User, sid: str, access_field: str,
+            expires_field: str) -> dict[str, Any]:
     ttl = backend.settings.access_ttl
     token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role,
                                     now=backend.clock.now(), ttl=ttl)
-    return {"accessToken": token, "tokenType": "Bearer", "expiresIn": int(ttl)}
-
-
-@router.post(LOGIN.path)
-def login(body: LoginRequest, request: Request, response: Response,
-          backend: BackendDep) -> dict[str, Any]:
-    check_origin(request, backend.settings)  # login CSRF: only our own and allowed origins
-    user = authenticate(body.login, body.password)
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "invalid username or password",
-                       {"WWW-Authenticate": 'Bearer realm="api"'})
-    issued = backend.sessions.start(user.id, backend.clock.now())
-    set_refresh_cookie(response, backend, issued)
-    return {**_access_token(backend, user, issued.family.id), "user": user.public()}
+    answer: dict[str, Any] = {access_field: token, "tokenType": "Bearer"}
+    if expires_field:
+        answer[expires_field] = int(ttl)
+    return answer
 
 
 def _refresh_rejected(backend: Backend, reason: str, *, value_sent: bool,
                       clear_cookie: bool = True) -> ApiError:
-    """The refusal of a refresh: a 401 carries its RFC 6750 challenge like every other 401."""
+    """The refusal of a refresh: a 401 carries its RFC 6750 challenge like every other 401;
+    a 400 is the OAuth token endpoint's `invalid_grant` (RFC 6749 section 5.2)."""
     status = backend.settings.refresh_failure_status
     headers = bearer_challenge(token_sent=value_sent) if status == 401 else {}
-    if clear_cookie:
+    if clear_cookie and backend.settings.api_profile.refresh.in_cookie:
         failure = Response()
         clear_refresh_cookie(failure, backend)
         headers["set-cookie"] = failure.headers["set-cookie"]
-    return ApiError(status, "invalid_refresh_token", f"refresh token {reason}", headers)
+    code = "invalid_grant" if status == 400 else "invalid_refresh_token"
+    return ApiError(status, code, f"refresh token {reason}", headers)
 
 
 async def whole_request(request: Request) -> None:
@@ -102,35 +132,127 @@ async def whole_request(request: Request) -> None:
         raise ApiError(400, "request_aborted", "the client left before the request was complete")
 
 
-@router.post(REFRESH.path, dependencies=[Depends(whole_request)])
-def refresh_token(request: Request, response: Response, backend: BackendDep) -> dict[str, Any]:
-    check_csrf(request, backend.settings)
-    value = request.cookies.get(backend.settings.cookie_name)
-    arrived_at = request.scope.get("state", {}).get("arrived_at")
-    try:
-        issued = backend.sessions.rotate(value, backend.clock.now, arrived_at)
-    except RefreshRejected as exc:
-        raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
-                                clear_cookie=exc.clear_cookie) from None
-    user = user_by_id(issued.family.user_id)
-    if user is None:
-        raise _refresh_rejected(backend, "unknown", value_sent=True)
-    set_refresh_cookie(response, backend, issued)
-    token = _access_token(backend, user, issued.family.id)
-    return {"accessToken": token["accessToken"], "expiresIn": token["expiresIn"]}
+async def presented_refresh(request: Request, profile: ApiProfile,
+                            check_extra: bool = True) -> str | None:
+    """The refresh value where the profile's transport puts it; the fixed body fields of a
+    refresh (`grant_type`) checked too."""
+    refresh = profile.refresh
+    extra = refresh.extra if check_extra else {}
+    if refresh.transport == "cookie":
+        value = request.cookies.get(profile.cookie_name)
+    elif refresh.transport == "header":
+        value = request.headers.get(refresh.field)
+    else:
+        data = await read_body(request, refresh.body)
+        if not isinstance(data, dict):
+            raise RequestValidationError([{"loc": ("body",), "msg": "expected an object",
+                                           "type": "dict_type"}])
+        for key, wanted in extra.items():
+            if data.get(key) != wanted:
+                raise ApiError(400, "invalid_request", f"{key} must be {wanted!r}")
+        found = data.get(refresh.field)
+        if found is not None and not isinstance(found, str):
+            raise RequestValidationError([{"loc": ("body", refresh.field),
+                                           "msg": "Input should be a valid string",
+                                           "type": "string_type"}])
+        value = found
+    if refresh.transport != "body" and extra and request.method != "GET":
+        data = await read_body(request, refresh.body)
+        for key, wanted in extra.items():
+            if not isinstance(data, dict) or data.get(key) != wanted:
+                raise ApiError(400, "invalid_request", f"{key} must be {wanted!r}")
+    return value or None
 
 
-@router.post(LOGOUT.path, status_code=204)
-def logout(request: Request, backend: BackendDep) -> Response:
-    check_csrf(request, backend.settings)
-    backend.sessions.revoke(request.cookies.get(backend.settings.cookie_name), "logout")
-    try:  # a valid access token names its family too (covers a missing cookie)
-        token = bearer_token(request)
-        if token:
-            sid = backend.signer.verify(token, backend.clock.now()).sid
-            backend.sessions.revoke_family(sid, "logout")
-    except (ApiError, InvalidAccessToken):
-        pass
-    response = Response(status_code=204)
-    clear_refresh_cookie(response, backend)
-    return response
+def build_router(profile: ApiProfile) -> APIRouter:
+    router = APIRouter(tags=["auth"])
+    login_api, refresh_api = profile.login, profile.refresh
+    aliases = {"username": login_api.username_field, "password": login_api.password_field}
+    hands_out = not refresh_api.in_cookie
+
+    def credentials(data: Any) -> LoginRequest:
+        if isinstance(data, dict):
+            renamed = {k: v for k, v in data.items() if k not in aliases.values()}
+            for ours, theirs in aliases.items():
+                if theirs in data:
+                    renamed[ours] = data[theirs]
+            data = renamed
+        request: LoginRequest = _validated(LoginRequest, data)
+        return request
+
+    def record(request: Request, backend: Backend, value: str | None) -> None:
+        """Tells the journal which family a refresh value outside the cookie belongs to (the
+        journal reads the cookie itself)."""
+        if value and hands_out:
+            found = backend.sessions.lookup(value)
+            if found:
+                request.scope.setdefault("state", {})["refresh_family"] = found
+
+    @router.api_route(login_api.endpoint.path, methods=[login_api.endpoint.method])
+    async def login(request: Request, response: Response, backend: BackendDep) -> dict[str, Any]:
+        check_origin(request, backend.settings)  # login CSRF: only our own and allowed origins
+        body = credentials(await read_body(request, login_api.body))
+        # Password hashing and the store's I/O run off the event loop.
+        user = await run_in_threadpool(authenticate, body.login, body.password)
+        if user is None:
+            raise ApiError(401, "invalid_credentials", "invalid username or password",
+                           {"WWW-Authenticate": 'Bearer realm="api"'})
+        issued = await run_in_threadpool(backend.sessions.start, user.id, backend.clock.now())
+        answer = _tokens(backend, user, issued.family.id, login_api.access_token,
+                         login_api.expires_in)
+        if hands_out:
+            answer[refresh_api.refresh_token] = issued.value
+        else:
+            set_refresh_cookie(response, backend, issued)
+        if login_api.user:
+            answer[login_api.user] = user.public()
+        return answer
+
+    @router.api_route(refresh_api.endpoint.path, methods=[refresh_api.endpoint.method],
+                      dependencies=[Depends(whole_request)])
+    async def refresh_token(request: Request, response: Response,
+                            backend: BackendDep) -> dict[str, Any]:
+        check_csrf(request, backend.settings)
+        value = await presented_refresh(request, profile)
+        arrived_at = request.scope.get("state", {}).get("arrived_at")
+        record(request, backend, value)
+        try:
+            issued = await run_in_threadpool(backend.sessions.rotate, value, backend.clock.now,
+                                             arrived_at)
+        except RefreshRejected as exc:
+            raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
+                                    clear_cookie=exc.clear_cookie) from None
+        user = user_by_id(issued.family.user_id)
+        if user is None:
+            raise _refresh_rejected(backend, "unknown", value_sent=True)
+        answer = _tokens(backend, user, issued.family.id, refresh_api.access_token,
+                         refresh_api.expires_in)
+        answer.pop("tokenType")
+        if hands_out:
+            answer[refresh_api.refresh_token] = issued.value
+        else:
+            set_refresh_cookie(response, backend, issued)
+        return answer
+
+    @router.api_route(profile.logout.path, methods=[profile.logout.method], status_code=204)
+    async def logout(request: Request, backend: BackendDep) -> Response:
+        check_csrf(request, backend.settings)
+        try:
+            value = await presented_refresh(request, profile, check_extra=False)
+        except (ApiError, RequestValidationError):
+            value = None  # a logout still ends the session its access token names
+        record(request, backend, value)
+        await run_in_threadpool(backend.sessions.revoke, value, "logout")
+        try:  # a valid access token names its family too (covers a missing cookie)
+            token = bearer_token(request)
+            if token:
+                sid = backend.signer.verify(token, backend.clock.now()).sid
+                backend.sessions.revoke_family(sid, "logout")
+        except (ApiError, InvalidAccessToken):
+            pass
+        answer = Response(status_code=204)
+        if not hands_out:
+            clear_refresh_cookie(answer, backend)
+        return answer
+
+    return router

@@ -10,13 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from mock_backend import endpoints
 from mock_backend.deps import BackendDep
 from mock_backend.errors import ApiError
 from mock_backend.jobs import seed_count
 from mock_backend.users import all_users, demo_password, user_by_id
 
 router = APIRouter(prefix="/__harness", tags=["test-control"])
+
+# Where the reference API's paths start; a profile may put its endpoints anywhere.
+API_PREFIX = "/api/"
+# What the reference SPA sends in the CSRF header; the backend accepts any non-empty value.
+CSRF_VALUE = "XMLHttpRequest"
 
 Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 
@@ -58,14 +62,16 @@ class FaultSpec(BaseModel):
 def facts(backend: BackendDep) -> dict[str, Any]:
     """Everything a test needs to know about this backend, so that no client repeats it."""
     s = backend.settings
+    profile = s.api_profile
     return {
-        "api": {name: e.describe() for name, e in endpoints.ENDPOINTS.items()},
-        "api_prefix": endpoints.API_PREFIX,
-        "list_field": endpoints.LIST_FIELD,
+        "api": {name: e.describe() for name, e in profile.endpoints.items()},
+        "api_prefix": API_PREFIX,
+        "list_field": profile.resources.list_field,
+        "profile": profile.describe(),
         # What set_refresh_cookie sets: the attributes are fixed, name and path are settings.
         "cookie": {"name": s.cookie_name, "path": s.cookie_path, "http_only": True,
                    "secure": True, "same_site": "Strict", "host_only": True},
-        "csrf_header": {"name": s.csrf_header, "value": endpoints.CSRF_VALUE},
+        "csrf_header": {"name": s.csrf_header, "value": CSRF_VALUE},
         "refresh_failure_status": s.refresh_failure_status,
         "lifetimes": {"access": s.access_ttl, "refresh": s.refresh_ttl,
                       "reuse_grace": s.reuse_grace, "race_window": s.race_window},

@@ -50,6 +50,7 @@ def test_the_entries_state_the_bounds_the_checks_use() -> None:
     }
     for check, value in seconds.items():
         assert f"{value:g} s" in entries[check], (check, value)
+    assert f"up to {test_lifecycle.LONGEST_LIFETIME_DAYS} days" in entries["L8"]
     assert f"within {test_lifecycle.RENEWAL_WAIT_S} s" in entries["L3"]
     assert f"{test_lifecycle.RENEWAL_WINDOW_S} s or more" in entries["L3"]
     rules = DOC.read_text().split("## S: storage")[0]

@@ -39,6 +39,8 @@ def test_spa_url_runs_the_checks_against_an_app_that_is_already_running(
     (["--backend-url", "http://localhost:1", "-n", "2"], "cannot be shared"),
     (["--backend-url", "http://localhost:1", "--browser", "webkit"], "no Secure cookie"),
     (["--backend-url", f"http://localhost:{free_port()}"], "no answer"),
+    (["--api-profile", "no-such-api"], "not a built-in profile"),
+    (["--backend-url", "http://localhost:1", "--api-profile", "simplejwt"], "exclude each other"),
 ])
 def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytester,
                                                         args: list[str], says: str) -> None:
