@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_backend import Settings, create_app
+from mock_backend import ApiProfile, Settings, create_app
 from mock_backend.observe import IssuedTokens
 
 Wrapper = Callable[[ASGIApp], ASGIApp]
@@ -33,7 +33,7 @@ def refresh_token_in_body(app: ASGIApp) -> ASGIApp:
             body += message.get("body", b"")
             if message.get("more_body"):
                 return
-            cookie = IssuedTokens("refresh_token", record_body=False)
+            cookie = IssuedTokens(ApiProfile(), path="/")  # the cookie alone
             cookie.observe(start)
             if cookie.refresh_token:
                 answer = json.loads(body) | {"refreshToken": cookie.refresh_token}
