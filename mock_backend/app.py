@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_backend.arrival import ArrivalStamp
 from mock_backend.config import Settings
@@ -60,5 +61,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.spa_dir is not None:
         # The router's fallback, not a mount at "/": it answers only when no route matched,
         # so a wrong method on an API path stays a 405.
-        app.router.default = SpaFiles(directory=settings.spa_dir, html=True)
+        spa = SpaFiles(directory=settings.spa_dir, html=True)
+        app.router.default = spa
+        # ... except for a page load: an API whose login is `POST /login` (a profile) must
+        # not take the SPA's own `/login` route away from the browser.
+        taken = {e.path for e in profile.endpoints.values() if e.method == "GET"}
+        pages = frozenset(e.path for e in profile.endpoints.values()) - taken
+        app.add_middleware(PageLoadsReachTheSpa, spa=spa, paths=pages)
     return app
+
+
+class PageLoadsReachTheSpa:
+    """A browser's page load (GET, `Accept: text/html`) of a path the API uses only for
+    other methods gets the SPA; every other request reaches the API as before."""
+
+    def __init__(self, app: ASGIApp, spa: ASGIApp, paths: frozenset[str]) -> None:
+        self.app, self.spa, self.paths = app, spa, paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and scope["path"] in self.paths):
+            accept = dict(scope["headers"]).get(b"accept", b"")
+            if b"text/html" in accept:
+                await self.spa(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -16,6 +16,7 @@ from harness.backend_client import BackendClient
 from harness.live_server import LiveServer
 from harness.outsider import Outsider
 from harness.server_fixtures import ServeBackend
+from mock_backend.config import default_spa_dir
 from mock_backend.profile import ProfileError, builtin_names, load_profile
 
 BUILT_IN = builtin_names()
@@ -181,3 +182,13 @@ def test_the_backend_stops_on_a_malformed_profile_before_serving(tmp_path: Path)
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "refresh.transport" in lines[0], run.stderr
     assert "Uvicorn running" not in run.stdout + run.stderr
+
+
+def test_a_page_load_of_a_path_the_api_uses_for_post_gets_the_spa(
+        serve_backend: ServeBackend) -> None:
+    # ASP.NET Identity's login is POST /login; the SPA's own /login route must still load.
+    server = serve_backend(api_profile=load_profile("aspnet-identity"), spa_dir=default_spa_dir())
+    page = httpx.get(server.url + "/login", headers={"Accept": "text/html,*/*"})
+    assert page.status_code == 200 and "<html" in page.text.lower(), page.text[:200]
+    api = httpx.get(server.url + "/login", headers={"Accept": "application/json"})
+    assert api.status_code == 405, api.text
