@@ -26,7 +26,7 @@ def write_timeline(output_path: str, backend: BackendClient) -> Path | None:
     """The backend journal as a timeline; best effort, a dead backend must not mask the failure."""
     try:
         journal = backend.journal()
-        text = timeline.render([e.as_dict() for e in journal], journal.facts.api_prefix)
+        text = timeline.render([e.as_dict() for e in journal], journal.facts.is_api)
     except Exception as exc:  # noqa: BLE001 - the failure being reported matters more
         text = f"(journal unavailable: {exc})\n"
     folder = Path(output_path)

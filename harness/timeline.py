@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -9,14 +10,19 @@ def _short(value: str | None, keep: int = 8) -> str:
     return "-" if not value else value[:keep]
 
 
-def render(entries: list[dict[str, Any]], api_prefix: str = "/api/") -> str:
+def _reference_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def render(entries: list[dict[str, Any]],
+           is_api: Callable[[str], bool] = _reference_api) -> str:
     """One line per API request: start offset (backend clock, so clock moves show as jumps),
     duration, method, path, status, the tokens carried and issued."""
     if not entries:
         return "(the backend journal is empty: no request reached the backend)\n"
     t0 = min(e["start"] for e in entries)
-    others = [e for e in entries if not e["path"].startswith(api_prefix)]
-    entries = [e for e in entries if e["path"].startswith(api_prefix)]
+    others = [e for e in entries if not is_api(e["path"])]
+    entries = [e for e in entries if is_api(e["path"])]
     lines = [f"{'start':>9} {'took':>8}  {'method':<7} {'path':<32} {'status':<6} "
              f"{'access jti':<10} {'refresh':<14} issued"]
     for e in entries:

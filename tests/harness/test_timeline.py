@@ -30,3 +30,10 @@ def test_timeline_shows_api_requests_in_order_with_offsets_status_and_tokens() -
 
 def test_empty_journal_says_so() -> None:
     assert "empty" in timeline.render([])
+
+
+def test_an_api_outside_api_prefix_is_shown_as_api() -> None:
+    # An API profile may put its endpoints anywhere (NestJS: /auth/refresh).
+    text = timeline.render([_entry(1, 10.0, "/auth/refresh", 200), _entry(2, 10.1, "/app.js", 200)],
+                           is_api=lambda path: path.startswith("/auth/"))
+    assert "/auth/refresh" in text and "(1 requests for the app's files not shown)" in text
