@@ -16,6 +16,24 @@ from tests.security.conftest import ServeTarget
 COOKIE_ENDPOINTS = ("/api/refresh-token", "/api/logout")
 
 
+def look_alikes(origin: str) -> dict[str, str]:
+    """Origins a prefix, suffix or case-insensitive comparison would take for `origin`."""
+    url = httpx.URL(origin)
+    scheme, host, port = url.scheme, url.host, url.port
+    other_scheme = "http" if scheme == "https" else "https"
+    return {
+        "a longer port": f"{origin}0",
+        "a suffix domain": f"{origin}.evil.example",
+        "a suffix domain before the port": f"{scheme}://{host}.evil.example:{port}",
+        "a different scheme": f"{other_scheme}://{host}:{port}",
+        "a trailing dot": f"{scheme}://{host}.:{port}",
+        "upper case": origin.upper(),
+        "a trailing slash": f"{origin}/",
+        "null": "null",
+        "a userinfo trick": f"{origin}@evil.example",
+    }
+
+
 def _cross_site_attempts(own: httpx.URL) -> dict[str, dict[str, str]]:
     """name -> headers replacing the same-origin ones (the CSRF header is sent unless named)."""
     port = own.port or 80
@@ -116,3 +134,31 @@ def test_case29_cors_from_a_foreign_origin_gets_no_allow_origin_and_never_a_wild
         assert "access-control-allow-origin" not in r.headers, (origin, r.headers)
         answers.append(r)
     assert all(r.headers.get("access-control-allow-origin") != "*" for r in answers)
+
+
+def test_look_alikes_of_our_own_and_of_an_allowed_origin_are_refused_by_csrf_and_cors(
+        serve_target: ServeTarget) -> None:
+    # An allow-list compared by prefix, suffix or case would take each of these.
+    allowed = "http://localhost:5173"
+    t = serve_target(allow_origins=[allowed])
+    own = str(t.http.base_url).rstrip("/")
+    for real in (own, allowed):
+        for name, origin in look_alikes(real).items():
+            session = t.login()
+            before = t.control.sessions()
+            for path in COOKIE_ENDPOINTS:
+                r = t.http.post(path, headers={**CSRF, "Origin": origin,
+                                               "Cookie": f"refresh_token={session.refresh}"})
+                assert r.status_code == 403, f"{path}, {name} of {real}: {r.status_code} {r.text}"
+                error_answer(r, 403, "forbidden_origin")
+                no_cookie(r)
+                assert "access-control-allow-origin" not in r.headers, (name, r.headers)
+            assert t.control.sessions() == before, f"{name} of {real}"
+            preflight = t.http.options("/api/refresh-token", headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-requested-with"})
+            assert "access-control-allow-origin" not in preflight.headers, (name, origin)
+    # The real ones still work.
+    assert t.http.post("/api/refresh-token", headers={
+        **CSRF, "Origin": allowed,
+        "Cookie": f"refresh_token={t.login().refresh}"}).status_code == 200
