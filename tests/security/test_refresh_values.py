@@ -1,4 +1,5 @@
-"""SECURITY-CHECKS case 33: refresh values are long, random, stored as hashes and never logged.
+"""Case 33: refresh values are long, random, stored as hashes and never logged; garbage
+refresh cookies are refused like any unknown value.
 
 Checked on a real `python -m mock_backend` process with a SQLite store: its log is what an
 operator keeps, its database file what a backup holds.
@@ -10,8 +11,12 @@ import hashlib
 import re
 from pathlib import Path
 
+import httpx
+
+from harness.backend_client import BackendClient
 from tests.backend.wire import CSRF, login, parse_set_cookie, refresh
 from tests.security import forge
+from tests.security.answers import error_answer
 from tests.security.backend_log import logged_backend
 from tests.security.conftest import http_client
 
@@ -42,3 +47,33 @@ def test_case33_refresh_values_have_256_random_bits_are_stored_hashed_and_never_
     assert server.text.count('"POST /api/refresh-token HTTP/1.1"') == 5, server.text
     for value in values:
         assert value not in server.text
+
+
+def _garbage(access_token: str) -> dict[str, bytes]:
+    """Refresh cookie values no client of ours would send, each on purpose."""
+    return {
+        "wrong base64 length": b"abcde",
+        "non-ASCII": "r\u00e9fresh-\u2603".encode(),
+        "empty": b"",
+        "8 KiB": b"A" * 8192,
+        "an access token": access_token.encode(),
+        "a JSON blob": b'{"refresh":"x","exp":9999999999}',
+        "padding and symbols": b"====!!!%%%",
+        "a NUL-free control mix": b"\x01\x02\x7f",
+    }
+
+
+def test_garbage_refresh_cookies_get_the_usual_401_never_a_500_and_rotate_nothing(
+        http: httpx.Client, backend: BackendClient) -> None:
+    session = login(http)
+    before = backend.sessions()
+    for name, value in _garbage(session.access).items():
+        r = http.post("/api/refresh-token",
+                      headers=[(b"X-Requested-With", b"XMLHttpRequest"),
+                               (b"Cookie", b"refresh_token=" + value)])
+        assert r.status_code == 401, f"{name}: {r.status_code} {r.text[:200]}"
+        error_answer(r, 401, "invalid_refresh_token")
+        assert "Traceback" not in r.text and "File \"" not in r.text, name
+        assert backend.sessions() == before, name
+    # The real value was never touched.
+    assert refresh(http, session.refresh).status_code == 200
