@@ -21,12 +21,13 @@ from harness.verdict import Verdict
 
 def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
     """One refresh through the app: the access token expires, the next request renews it."""
+    before = len(backend.journal().refreshes())
     backend.expire_access_token()
     current_user = backend.facts().current_user.path
     v.setup("one refresh through the app (checks R1-R2)", lambda: v.require(
         spa.request("GET", current_user).status == 200
-        and len(backend.journal().refreshes()) >= 1, "renewed", "a request with an expired "
-        "token did not succeed through a refresh"))
+        and len(backend.journal().refreshes()) > before, "renewed", "a request with an "
+        "expired token did not succeed through a refresh"))
 
 
 _LOGIN_AGAIN = """async ([url, body, type]) => {
@@ -87,22 +88,31 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
     v.refresh_token_out_of_scripts_reach(facts)
     v.logged_in(harness_spa, "/")
     api = urlsplit(_harness_api_base_url)
-    # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
-    cookies = [c for c in context.cookies() if c["name"] == facts.cookie.name]
-    v.require(len(cookies) == 1, "login sets one refresh cookie",
-              f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}")
-    cookie = cookies[0]
-    flags = {k: cookie[k]  # type: ignore[literal-required]
-             for k in ("httpOnly", "secure", "sameSite", "path", "domain")}
     wanted = {"httpOnly": True, "secure": True, "sameSite": "Strict",
               "path": facts.cookie.path, "domain": api.hostname}
-    v.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, SameSite=Strict, "
-                               "host-only, with the expected Path (the backend's part)",
-              f"refresh cookie attributes {flags}", f"expected {wanted}")
-    lifetime, bound = cookie["expires"] - time.time(), facts.refresh_ttl
-    # A minute of slack: the browser dates the cookie when the answer arrives.
-    v.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
-              f"refresh cookie lives {lifetime:.0f} s, not within (0, {bound:.0f} + 60]")
+
+    def assert_cookie(moment: str) -> None:
+        # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
+        cookies = [c for c in context.cookies() if c["name"] == facts.cookie.name]
+        v.require(len(cookies) == 1, f"{moment} one refresh cookie is set",
+                  f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}")
+        cookie = cookies[0]
+        flags = {k: cookie[k]  # type: ignore[literal-required]
+                 for k in ("httpOnly", "secure", "sameSite", "path", "domain")}
+        v.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, SameSite=Strict, "
+                                   "host-only, with the expected Path (the backend's part)",
+                  f"refresh cookie attributes {moment}: {flags}", f"expected {wanted}")
+        lifetime, bound = cookie["expires"] - time.time(), facts.refresh_ttl
+        # A minute of slack: the browser dates the cookie when the answer arrives.
+        v.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
+                  f"refresh cookie {moment} lives {lifetime:.0f} s, not within "
+                  f"(0, {bound:.0f} + 60]")
+
+    assert_cookie("after login")
+    # Every rotation sets the cookie anew: each one must carry the same attributes.
+    for round_ in (1, 2):
+        _renew(v, harness_spa, harness_backend)
+        assert_cookie(f"after refresh {round_}")
 
 
 @pytest.mark.conformance("S3")

@@ -61,6 +61,23 @@ def readable_cookie(app: ASGIApp) -> ASGIApp:
     return _headers_rewritten(app, rewrite_response=rewrite)
 
 
+def loose_rotated_cookie(app: ASGIApp) -> ASGIApp:
+    """Login sets the cookie right; each rotation sets it without HttpOnly and with
+    SameSite=Lax (S2 after a refresh)."""
+
+    def loosen(value: bytes) -> bytes:
+        parts = [p for p in value.split(b"; ") if p.lower() != b"httponly"]
+        return b"; ".join(b"SameSite=lax" if p.lower().startswith(b"samesite=") else p
+                          for p in parts)
+
+    def rewrite(scope: Scope, headers: list) -> list:
+        if scope["path"] != "/api/refresh-token":
+            return headers
+        return [(k, loosen(v) if k.lower() == b"set-cookie" else v) for k, v in headers]
+
+    return _headers_rewritten(app, rewrite_response=rewrite)
+
+
 def hanging_logout(app: ASGIApp) -> ASGIApp:
     """Logout never answers; the request ends only when the client leaves (H2)."""
 
@@ -147,6 +164,7 @@ YEARS = 10 * 365 * 86400
 BACKENDS: dict[str, Build] = {
     "refresh-token-in-body": _wrapping(refresh_token_in_body),
     "readable-cookie": _wrapping(readable_cookie),
+    "loose-rotated-cookie": _wrapping(loose_rotated_cookie),
     "hanging-logout": _wrapping(hanging_logout),
     "refresh-keeps-cookie": _wrapping(refresh_keeps_cookie),
     "no-csrf-defence": _wrapping(no_csrf_defence),

@@ -35,6 +35,7 @@ class Case(NamedTuple):
 CASES = [
     Case("S1", "test_S1_", None, "refresh-token-in-body", "never carries the refresh token"),
     Case("S2", "test_S2_", None, "readable-cookie", "HttpOnly"),
+    Case("S2-rotated", "test_S2_", None, "loose-rotated-cookie", "HttpOnly"),
     Case("S3", "test_S3_", None, "readable-cookie", "document.cookie never shows"),
     Case("S4", "test_S4_", "token-in-localstorage", None, "no token value is kept in browser"),
     Case("S5", "test_S5_", "token-in-global", None, "not reachable from window"),
