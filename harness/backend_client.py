@@ -104,6 +104,14 @@ class BackendClient:
     def set_clock(self, epoch: float) -> float:
         return float(self._post("/__harness/clock", {"set": epoch}).json()["now"])
 
+    def freeze_clock(self, at: float | None = None) -> float:
+        """Stop the backend clock (at `at`, if given): it then moves only when told to."""
+        body: dict[str, Any] = {"freeze": True, **({"set": at} if at is not None else {})}
+        return float(self._post("/__harness/clock", body).json()["now"])
+
+    def unfreeze_clock(self) -> float:
+        return float(self._post("/__harness/clock", {"freeze": False}).json()["now"])
+
     def fault(self, path: str, times: int = 1, **effect: Any) -> Fault:
         return Fault(self._post("/__harness/faults", {"path": path, "times": times,
                                                       **effect}).json()["id"], self)

@@ -30,11 +30,14 @@ class ClockChange(BaseModel):
 
     advance: Finite | None = None
     set: Finite | None = None
+    freeze: StrictBool | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> ClockChange:
-        if (self.advance is None) == (self.set is None):
-            raise ValueError("give exactly one of advance or set")
+    def _one_move(self) -> ClockChange:
+        if self.advance is not None and self.set is not None:
+            raise ValueError("give advance or set, not both")
+        if self.advance is None and self.set is None and self.freeze is None:
+            raise ValueError("give advance, set or freeze")
         return self
 
 
@@ -98,16 +101,20 @@ async def reset(backend: BackendDep) -> Response:
 
 
 @router.post("/clock")
-async def clock(change: ClockChange, backend: BackendDep) -> dict[str, float]:
+async def clock(change: ClockChange, backend: BackendDep) -> dict[str, Any]:
+    # Freezing first: `{"set": t, "freeze": true}` stands exactly at t.
+    if change.freeze is not None:
+        backend.clock.freeze(change.freeze)
     if change.advance is not None:
-        return {"now": backend.clock.advance(change.advance)}
-    assert change.set is not None
-    return {"now": backend.clock.set(change.set)}
+        backend.clock.advance(change.advance)
+    elif change.set is not None:
+        backend.clock.set(change.set)
+    return {"now": backend.clock.now(), "frozen": backend.clock.frozen}
 
 
 @router.get("/clock")
-async def clock_now(backend: BackendDep) -> dict[str, float]:
-    return {"now": backend.clock.now()}
+async def clock_now(backend: BackendDep) -> dict[str, Any]:
+    return {"now": backend.clock.now(), "frozen": backend.clock.frozen}
 
 
 @router.post("/faults", status_code=201)

@@ -120,6 +120,7 @@ def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,
 
 @pytest.mark.parametrize("body", [
     {}, {"advance": 1, "set": 2}, {"advance": "1"}, {"advance": None}, {"tick": 1},
+    {"freeze": "yes"}, {"freeze": 1}, {"freeze": None},
 ])
 def test_bad_clock_input_is_422_and_changes_nothing(http: httpx.Client, backend: BackendClient,
                                                    body: dict) -> None:
@@ -191,3 +192,19 @@ def test_facts_seed_data_is_what_a_reset_backend_holds(http: httpx.Client,
         assert len(jobs[backend.facts().list_field]) == user.jobs > 0, (user, jobs)
     assert {u.username: u.role for u in backend.facts().users} == {
         "alice": "user", "bob": "user", "admin": "admin"}
+
+
+def test_a_frozen_clock_stands_still_until_moved_and_runs_on_when_unfrozen(
+        backend: BackendClient, http: httpx.Client) -> None:
+    at = backend.freeze_clock(at=2_000_000_000)
+    assert at == 2_000_000_000
+    # Requests take wall time; the frozen clock does not see it.
+    login(http)
+    assert http.get("/__harness/clock").json() == {"now": 2_000_000_000, "frozen": True}
+    assert backend.advance_clock(1.5) == 2_000_000_001.5
+    assert backend.set_clock(2_000_000_100) == 2_000_000_100
+    running = backend.unfreeze_clock()
+    assert 2_000_000_100 <= running < 2_000_000_105
+    assert http.get("/__harness/clock").json()["frozen"] is False
+    backend.reset()
+    assert http.get("/__harness/clock").json()["frozen"] is False
