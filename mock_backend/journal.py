@@ -53,6 +53,11 @@ class Journal:
             self._peak[entry.path] = max(self._peak[entry.path], self._in_flight[entry.path])
             return entry
 
+    def annotate(self, entry: JournalEntry, **fields: Any) -> None:
+        with self._lock:
+            for name, value in fields.items():
+                setattr(entry, name, value)
+
     def finish(self, entry: JournalEntry, status: int, end: float,
                issued: dict[str, str | None] | None = None) -> None:
         with self._lock:

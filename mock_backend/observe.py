@@ -8,10 +8,12 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_backend.faults import Fault
 from mock_backend.security import TokenSigner
+from mock_backend.store import StoreBusy
 
 if TYPE_CHECKING:
     from mock_backend.profile import ApiProfile
@@ -51,12 +53,11 @@ class ObserveMiddleware:
             return
         b = self.backend
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        family, generation = self._refresh_of(headers.get("cookie"))
         entry = b.journal.begin({
             "start": b.clock.now(), "method": scope["method"], "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
             "access_jti": self._jti_of(headers.get("authorization")),
-            "refresh_family": family, "refresh_generation": generation,
+            "refresh_family": None, "refresh_generation": None,
             "origin": headers.get("origin"),
         })
         status = 0
@@ -144,7 +145,7 @@ class ObserveMiddleware:
             return None
         return self.backend.signer.unverified_jti(authorization[7:].strip())
 
-    def _refresh_of(self, cookie_header: str | None) -> tuple[str | None, int | None]:
+    async def _refresh_of(self, cookie_header: str | None) -> tuple[str | None, int | None]:
         if not cookie_header:
             return None, None
         try:
@@ -154,8 +155,12 @@ class ObserveMiddleware:
         morsel = jar.get(self.backend.settings.cookie_name)
         if morsel is None or not morsel.value:
             return None, None
+        sessions = self.backend.sessions
         try:
-            found = self.backend.sessions.lookup(morsel.value)
+            try:
+                found = sessions.lookup(morsel.value, wait=False)
+            except StoreBusy:  # wait off the event loop, which must stay free to release it
+                found = await run_in_threadpool(sessions.lookup, morsel.value)
         except Exception:  # an unavailable store must not break journaling
             return None, None
         return found if found else (None, None)

@@ -62,13 +62,15 @@ class RefreshSessions:
         return IssuedRefresh(value, family)
 
     def rotate(self, value: str | None, now: Callable[[], float],
-               arrived_at: float | None = None) -> IssuedRefresh:
+               arrived_at: float | None = None,
+               checked: Callable[[], None] | None = None) -> IssuedRefresh:
         """Exchange the current refresh value for its successor, exactly once.
 
         `now` is read inside the transaction, so `rotated_at` is the commit time.
         `arrived_at` tells a lost race (the request came before that commit, or within
         the race window after it, with the previous value) from a replay: only a replay
-        revokes.
+        revokes. `checked` runs once the value passed every check, inside the transaction,
+        before the successor is written (a test-control fault holds a refresh there).
         """
         if not value:
             raise RefreshRejected("missing")
@@ -91,6 +93,8 @@ class RefreshSessions:
                 # Raising here would roll the revocation back: raise after the commit.
                 rejected = RefreshRejected("reused")
             else:
+                if checked is not None:
+                    checked()
                 successor = new_refresh_value()
                 family.generation += 1
                 family.rotated_at = family.last_used_at = at
@@ -137,9 +141,10 @@ class RefreshSessions:
             tx.put_family(family)
         return family
 
-    def lookup(self, value: str) -> tuple[str, int] | None:
-        """(family id, generation) of a refresh value, changing nothing."""
-        with self.store.transaction() as tx:
+    def lookup(self, value: str, wait: bool = True) -> tuple[str, int] | None:
+        """(family id, generation) of a refresh value, changing nothing. With `wait=False`,
+        StoreBusy while another transaction holds the store."""
+        with self.store.transaction(wait=wait) as tx:
             record = tx.find_token(hash_refresh_value(value))
         return (record.family_id, record.generation) if record else None
 

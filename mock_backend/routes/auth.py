@@ -11,6 +11,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import anyio.from_thread
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
@@ -180,11 +181,11 @@ def build_router(profile: ApiProfile) -> APIRouter:
         request: LoginRequest = _validated(LoginRequest, data)
         return request
 
-    def record(request: Request, backend: Backend, value: str | None) -> None:
+    async def record(request: Request, backend: Backend, value: str | None) -> None:
         """Tells the journal which family a refresh value outside the cookie belongs to (the
         journal reads the cookie itself)."""
         if value and hands_out:
-            found = backend.sessions.lookup(value)
+            found = await run_in_threadpool(backend.sessions.lookup, value)
             if found:
                 request.scope.setdefault("state", {})["refresh_family"] = found
 
@@ -215,10 +216,12 @@ def build_router(profile: ApiProfile) -> APIRouter:
         check_csrf(request, backend.settings)
         value = await presented_refresh(request, profile)
         arrived_at = request.scope.get("state", {}).get("arrived_at")
-        record(request, backend, value)
+        await record(request, backend, value)
+        fault = backend.faults.take(request.method, request.url.path, at="checked")
+        held = (lambda: anyio.from_thread.run(fault.hold)) if fault is not None else None
         try:
             issued = await run_in_threadpool(backend.sessions.rotate, value, backend.clock.now,
-                                             arrived_at)
+                                             arrived_at, held)
         except RefreshRejected as exc:
             raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
                                     clear_cookie=exc.clear_cookie) from None
@@ -241,13 +244,13 @@ def build_router(profile: ApiProfile) -> APIRouter:
             value = await presented_refresh(request, profile, check_extra=False)
         except (ApiError, RequestValidationError):
             value = None  # a logout still ends the session its access token names
-        record(request, backend, value)
+        await record(request, backend, value)
         await run_in_threadpool(backend.sessions.revoke, value, "logout")
         try:  # a valid access token names its family too (covers a missing cookie)
             token = bearer_token(request)
             if token:
                 sid = backend.signer.verify(token, backend.clock.now()).sid
-                backend.sessions.revoke_family(sid, "logout")
+                await run_in_threadpool(backend.sessions.revoke_family, sid, "logout")
         except (ApiError, InvalidAccessToken):
             pass
         answer = Response(status_code=204)

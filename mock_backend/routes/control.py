@@ -5,7 +5,7 @@ Mounted only when test control is enabled; otherwise every path here is a 404.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
@@ -51,6 +51,7 @@ class FaultSpec(BaseModel):
     status: Annotated[StrictInt, Field(ge=100, le=599)] | None = None
     gate: StrictBool = False
     drop: StrictBool = False
+    at: Literal["arrival", "checked"] = "arrival"
 
     @model_validator(mode="after")
     def _one_effect(self) -> FaultSpec:
@@ -58,6 +59,9 @@ class FaultSpec(BaseModel):
             raise ValueError("a fault needs delay_ms, status, gate or drop")
         if self.status is not None and self.drop:
             raise ValueError("status and drop exclude each other")
+        if self.at == "checked" and (self.status is not None or self.drop):
+            raise ValueError("a fault at 'checked' holds or delays; status and drop act on "
+                             "arrival")
         return self
 
 
@@ -119,6 +123,10 @@ async def clock_now(backend: BackendDep) -> dict[str, Any]:
 
 @router.post("/faults", status_code=201)
 async def add_fault(spec: FaultSpec, backend: BackendDep) -> dict[str, str]:
+    refresh = backend.settings.api_profile.refresh.endpoint
+    if spec.at == "checked" and spec.path != refresh.path:
+        raise ApiError(422, "invalid_request", f"a fault at 'checked' holds the refresh once its "
+                                               f"token is checked: path must be {refresh.path}")
     fault = backend.faults.add(**spec.model_dump())
     return {"id": fault.id}
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mock_backend.store.base import FamilyState, RefreshFamily, Store, StoreUnavailable, TokenRecord
+from mock_backend.store.base import (
+    FamilyState,
+    RefreshFamily,
+    Store,
+    StoreBusy,
+    StoreUnavailable,
+    TokenRecord,
+)
 from mock_backend.store.memory import MemoryStore
 from mock_backend.store.sqlite import SQLiteStore
 
@@ -16,5 +23,5 @@ def open_store(spec: str) -> Store:
     raise ValueError(f"invalid store {spec!r}")
 
 
-__all__ = ["FamilyState", "MemoryStore", "RefreshFamily", "SQLiteStore", "Store",
+__all__ = ["FamilyState", "MemoryStore", "RefreshFamily", "SQLiteStore", "Store", "StoreBusy",
            "StoreUnavailable", "TokenRecord", "open_store"]

@@ -14,6 +14,11 @@ class StoreUnavailable(Exception):
     """The store cannot be read or written right now (file missing, locked, unreadable)."""
 
 
+class StoreBusy(Exception):
+    """Another transaction holds the store's write lock, and the caller chose not to wait
+    (`transaction(wait=False)`: how a test proves the lock is held at a given point)."""
+
+
 @dataclass
 class RefreshFamily:
     """All refresh tokens descended from one login. Only `generation` is current."""
@@ -49,7 +54,10 @@ class StoreTransaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+    def transaction(self, wait: bool = True) -> AbstractContextManager[StoreTransaction]:
+        """One atomic unit: every read and write inside it is isolated from other
+        transactions. With `wait=False`, StoreBusy instead of waiting for another one."""
+        ...
     def reset(self) -> None: ...
     def close(self) -> None: ...
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from mock_backend.store.base import RefreshFamily, TokenRecord
+from mock_backend.store.base import RefreshFamily, StoreBusy, TokenRecord
 
 
 class _MemoryTransaction:
@@ -45,11 +45,15 @@ class MemoryStore:
         self._tokens: dict[str, TokenRecord] = {}
 
     @contextmanager
-    def transaction(self) -> Iterator[_MemoryTransaction]:
-        with self._lock:
+    def transaction(self, wait: bool = True) -> Iterator[_MemoryTransaction]:
+        if not self._lock.acquire(blocking=wait):
+            raise StoreBusy("memory store: another transaction holds the lock")
+        try:
             tx = _MemoryTransaction(self)
             yield tx
             tx.commit()  # not reached when the body raised: nothing half-written
+        finally:
+            self._lock.release()
 
     def reset(self) -> None:
         with self._lock:

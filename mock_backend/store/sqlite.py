@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mock_backend.store.base import RefreshFamily, StoreUnavailable, TokenRecord
+from mock_backend.store.base import RefreshFamily, StoreBusy, StoreUnavailable, TokenRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS families (
@@ -105,18 +105,33 @@ class SQLiteStore:
             conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[_SQLiteTransaction]:
+    def transaction(self, wait: bool = True) -> Iterator[_SQLiteTransaction]:
         with self._guard():
             if not self.path.exists():
                 raise sqlite3.OperationalError("database file is missing")
             conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
+            if wait:
+                conn.execute("BEGIN IMMEDIATE")
+            else:
+                self._begin_at_once(conn)
             try:
                 yield _SQLiteTransaction(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def _begin_at_once(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise StoreBusy(f"token store {self.path}: another transaction holds the write "
+                            "lock") from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def reset(self) -> None:
         with self.transaction() as tx:
