@@ -60,6 +60,10 @@ class ObserveMiddleware:
             "refresh_family": None, "refresh_generation": None,
             "origin": headers.get("origin"),
         })
+        # After `begin`: a request waiting for the store (a refresh held inside it) is in the
+        # journal, in flight, while it waits.
+        family, generation = await self._refresh_of(headers.get("cookie"))
+        b.journal.annotate(entry, refresh_family=family, refresh_generation=generation)
         status = 0
         profile = b.settings.api_profile
         issued = IssuedTokens(profile, scope["path"])
