@@ -41,8 +41,9 @@ install: $(VENV)/.installed
 browsers: install
 	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
 
+# --durations: the slowest tests are listed at the end, where the run's time goes.
 test: browsers $(if $(SKIP_ANGULAR),,angular-example)
-	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 # Speed and scale (docs/performance.md): under 10 minutes on a quiet 2-core machine.
 bench: browsers
