@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from mock_backend.config import ConfigError, Settings, normalize_origin
+from mock_backend.config import Settings, normalize_origin
 from mock_backend.errors import ApiError
 
 
@@ -19,7 +19,7 @@ def own_origin(request: Request) -> str | None:
         return None
     try:
         return normalize_origin(f"{request.url.scheme}://{host}")
-    except ConfigError:
+    except ValueError:  # ConfigError, or urllib's for a port that is no number or an open [
         return None
 
 
