@@ -77,17 +77,23 @@ def _harness_page_watch(context: BrowserContext, _harness_spa_url: str) -> PageW
 
 
 @pytest.fixture
+def _harness_config_script(context: BrowserContext, harness_config: dict[str, Any]) -> None:
+    """`harness_config` as an init script of the context. Set up before pytest-playwright's
+    `page` where nothing asked for that page first, so that it is a setting of the
+    context and not also a script Playwright must install into a live page."""
+    context.add_init_script(f"window.authHarnessConfig = {json.dumps(harness_config)};")
+
+
+@pytest.fixture
 def harness_spa(harness_backend: BackendClient, harness_facts: BackendFacts,
-                context: BrowserContext, _harness_page_watch: PageWatch, page: Page,
-                _harness_spa_url: str,
-                harness_config: dict[str, Any], request: pytest.FixtureRequest,
-                output_path: str) -> Iterator[SpaDriver]:
+                context: BrowserContext, _harness_page_watch: PageWatch,
+                _harness_config_script: None, page: Page, _harness_spa_url: str,
+                request: pytest.FixtureRequest, output_path: str) -> Iterator[SpaDriver]:
     """The SPA under test, driven through `window.authHarness`; not opened yet.
 
     Every check also holds to H1 (no page errors) and H2 (no request left in flight):
     they are verified when the check ends.
     """
-    context.add_init_script(f"window.authHarnessConfig = {json.dumps(harness_config)};")
     yield SpaDriver(page, _harness_spa_url, harness_facts)
     if artifacts.failed(request.node):
         if request.config.stash.get(artifacts.OWN_SCREENSHOTS, False):

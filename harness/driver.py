@@ -7,7 +7,6 @@ same way.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +21,15 @@ PROFILE = "/profile"
 # How long a driver call may take before the check reports a hanging promise (F2: "no
 # promise hangs"). Wall time, but only ever reached when the app is broken.
 SETTLE_TIMEOUT_MS = 15_000
-# How often a pending driver call is looked at: each call returns at most this long after
-# it settled. Playwright polls with its own timer, which a page clock a check installed
-# does not stop.
-POLL_MS = 10
+# A driver call is awaited with `wait_for_function` on the call's own promise: it returns as
+# soon as the promise settles, and its timeout runs outside the page, so a page clock a
+# check installed does not stop it (an in-page timer would: the clock fakes them all).
+# The interval is used only if the promise were not there; the wait never polls otherwise.
+POLL_MS = 100
+# What the scripts below throw when `window.authHarness` is not there (so that a call needs
+# no probe of its own first), and the prefix of a driver call's rejection.
+_MISSING = "authHarness is missing"
+_REJECTED = "authHarness rejected: "
 # What a request reports when its page loaded another document before it settled.
 NAVIGATED_AWAY = "the page loaded another document before the request settled"
 
@@ -33,6 +37,7 @@ NAVIGATED_AWAY = "the page loaded another document before the request settled"
 # `evaluate_handle` returns at once instead of awaiting it.
 _START = """([requests]) => {
   const api = window.authHarness;
+  if (typeof api !== "object" || api === null) throw new Error("authHarness is missing");
   const call = ([method, path, body, options]) =>
     options ? api.request(method, path, body, options) : api.request(method, path, body);
   const settled = (r) => ({ status: r?.status ?? null, body: r?.body ?? null,
@@ -42,16 +47,23 @@ _START = """([requests]) => {
   const count = (r) => { state.settled += 1; return r; };
   state.promise = Promise.all(requests.map((r) =>
       Promise.resolve().then(() => call(r)).then(settled, rejected).then(count)))
-    .then((results) => { state.results = results; state.done = true; });
+    .then((results) => { state.results = results; state.done = true; return true; });
   return state;
 }"""
 
 
-# Runs one driver call and records how it settled, without awaiting it in `evaluate`.
+# Starts one driver call without awaiting it in `evaluate`; `promise` resolves when it
+# fulfilled and rejects, with the reason after a known prefix, when it rejected.
 _SETTLING = """(arg) => {
-  const s = { done: false, error: null };
-  Promise.resolve().then(() => %s).then(() => { s.done = true; },
-    (e) => { s.error = String(e?.message ?? e); s.done = true; });
+  if (typeof window.authHarness !== "object" || window.authHarness === null)
+    throw new Error("authHarness is missing");
+  const s = { done: false };
+  s.promise = Promise.resolve().then(() => %s).then(() => { s.done = true; return true; },
+    (e) => {
+      s.done = true;
+      throw new Error("authHarness rejected: " + JSON.stringify(String(e?.message ?? e)));
+    });
+  s.promise.catch(() => {});  // handled: the wait that reads it comes a round trip later
   return s;
 }"""
 
@@ -105,8 +117,8 @@ class Pending:
         if self._navigated:
             return True
         try:
-            self._page.wait_for_function("s => s.done", arg=self._handle, timeout=timeout_ms,
-                                         polling=POLL_MS)
+            self._page.wait_for_function("s => s.promise", arg=self._handle,
+                                         timeout=timeout_ms, polling=POLL_MS)
         except PlaywrightTimeoutError:
             return False
         except PlaywrightError:  # the document that held them is gone
@@ -182,8 +194,7 @@ class SpaDriver:
 
     def start(self, calls: list[Call]) -> Pending:
         """Start all `calls` at once in the page; collect them later with `.results()`."""
-        self._require_contract()
-        handle = self.page.evaluate_handle(_START, [[c.as_js() for c in calls]])
+        handle = self._evaluate_handle(_START, [[c.as_js() for c in calls]])
         return Pending(self.page, handle, len(calls))
 
     def burst(self, n: int, path: str) -> Pending:
@@ -191,29 +202,37 @@ class SpaDriver:
         sep = "&" if "?" in path else "?"
         return self.start([Call("GET", f"{path}{sep}n={i}") for i in range(n)])
 
-    def _require_contract(self, wait_ms: float = 0) -> None:
+    def _require_contract(self, wait_ms: float) -> None:
         """The driver object is there, or comes within `wait_ms` (a page still loading)."""
         present = "() => typeof window.authHarness === 'object' && window.authHarness !== null"
-        if wait_ms:
-            try:
-                self.page.wait_for_function(present, timeout=wait_ms, polling=POLL_MS)
-                return
-            except PlaywrightTimeoutError:
-                pass
-        elif self.page.evaluate(present):
-            return
-        raise DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
-                          "not expose the driver contract (see docs/contract.md)")
+        try:
+            self.page.wait_for_function(present, timeout=wait_ms, polling=POLL_MS)
+        except PlaywrightTimeoutError:
+            raise self._missing() from None
+
+    def _missing(self) -> DriverError:
+        return DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
+                           "not expose the driver contract (see docs/contract.md)")
+
+    def _evaluate_handle(self, script: str, arg: Any) -> JSHandle:
+        """`script` run in the page; one that finds no `window.authHarness` says so."""
+        try:
+            return self.page.evaluate_handle(script, arg)
+        except PlaywrightError as exc:
+            if _MISSING in exc.message:
+                raise self._missing() from None
+            raise
 
     def _await(self, script: str, what: str, arg: Any = None) -> None:
-        self._require_contract()
-        handle = self.page.evaluate_handle(_SETTLING % script, arg)
+        handle = self._evaluate_handle(_SETTLING % script, arg)
         try:
-            self.page.wait_for_function("s => s.done", arg=handle, timeout=SETTLE_TIMEOUT_MS,
+            self.page.wait_for_function("s => s.promise", arg=handle, timeout=SETTLE_TIMEOUT_MS,
                                         polling=POLL_MS)
         except PlaywrightTimeoutError:
             raise DriverError(f"authHarness.{what}() did not settle within "
                               f"{SETTLE_TIMEOUT_MS / 1000:.0f} s") from None
-        error = handle.evaluate("s => s.error")
-        if error is not None:
-            raise DriverError(f"authHarness.{what}() rejected: {json.dumps(error)}")
+        except PlaywrightError as exc:
+            if _REJECTED not in exc.message:
+                raise
+            reason = exc.message.split(_REJECTED, 1)[1].splitlines()[0]
+            raise DriverError(f"authHarness.{what}() rejected: {reason}") from None
