@@ -49,6 +49,7 @@ class PageWatch:
         page.on("pageerror", lambda error: self._on_page_error(page, error))
         page.on("console", self._on_console)
         page.on("framenavigated", self._on_navigated)
+        page.on("close", self._forget)
 
     def _on_page_error(self, page: Page, error: Error) -> None:
         # Only the app's pages count: a check may open another site's page (X1) on purpose.
@@ -67,12 +68,15 @@ class PageWatch:
         if request.is_navigation_request() and request.frame.parent_frame is None:
             # A new document replaces the page: what the old one still had in flight is
             # cancelled by the browser, which does not always report it.
-            page = request.frame.page
-            for key, pending in list(self._in_flight.items()):
-                if _page_of(pending) is page:
-                    del self._in_flight[key]
+            self._forget(request.frame.page)
         self._in_flight[id(request)] = request
         self.requests.append(request)
+
+    def _forget(self, page: Page) -> None:
+        """What `page` had in flight: cancelled with its document or the closed tab."""
+        for key, pending in list(self._in_flight.items()):
+            if _page_of(pending) is page:
+                del self._in_flight[key]
 
     def _on_settled(self, request: Request) -> None:
         self._in_flight.pop(id(request), None)

@@ -150,6 +150,9 @@ export class AuthService extends EventTarget {
     const hadSession = failedToken !== null || this.#user !== null;
     try {
       return await this.#tabs.withRefreshLock(async (turn) => {
+        if (!turn.locked && navigator.locks) {
+          this.#log.add("cross-tab", "another tab has held the refresh lock too long: refreshing without it");
+        }
         if (epoch !== this.#epoch) return this.#sessionChangedMeanwhile();
         if (await this.#tokenFromAnotherTab(turn, failedToken)) return { ok: true, source: "another tab" };
         const result = await this.#postRefresh();
@@ -161,9 +164,14 @@ export class AuthService extends EventTarget {
           this.#tabs.post({ type: "token", generation, accessToken: result.accessToken, expiresIn: result.expiresIn });
           return { ok: true, source: "server" };
         }
+        // Refused, but another tab's newer token arrived meanwhile: this refresh lost a race
+        // to that tab (it held the cookie's previous value), and the session goes on.
+        if (result.rejected && this.#accessToken !== null && this.#accessToken !== failedToken) {
+          return { ok: true, source: "another tab (this refresh lost the race)" };
+        }
         if (result.rejected) this.#refreshRejected(hadSession);
         return { ...result, hadSession };
-      });
+      }, this.#config.lockWaitSeconds * 1000);
     } catch (err) {
       return { ok: false, rejected: false, status: 0, error: `refresh failed: ${err?.message ?? err}` };
     }

@@ -23,6 +23,10 @@ export const config = Object.freeze({
   refreshSkewSeconds: nonNegative(injected.refreshSkewSeconds, 300),
   // A refresh that has not answered after this long is aborted (and the session kept).
   refreshTimeoutSeconds: nonNegative(injected.refreshTimeoutSeconds, 10),
+  // How long a tab waits for the cross-tab refresh lock before it refreshes without it:
+  // longer than a refresh may take, so only a tab that is stuck (frozen mid-refresh, its
+  // timers stopped) is ever passed over.
+  lockWaitSeconds: nonNegative(injected.lockWaitSeconds, 15),
   // How long a tab that waited for another tab's refresh waits for that tab's token.
   crossTabWaitSeconds: nonNegative(injected.crossTabWaitSeconds, 1),
   // Entries kept in the activity log panel.

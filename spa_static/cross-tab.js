@@ -7,6 +7,10 @@
 //   knows another tab has just refreshed. (A localStorage counter is not consistent
 //   across tabs for this; IndexedDB read inside the lock is.)
 // - Tokens, logout and login travel between tabs over a BroadcastChannel: memory only.
+// - The lock is waited for at most a bound. A tab frozen mid-refresh keeps its lock for
+//   as long as it is frozen (a closed tab's lock is released by the browser); the other
+//   tabs then refresh without it. Should the frozen tab's refresh still reach the backend,
+//   it arrived before their rotation and is answered "superseded", not taken for a theft.
 
 const LOCK_NAME = "auth-refresh";
 const CHANNEL_NAME = "auth";
@@ -68,20 +72,26 @@ export class TabSync extends EventTarget {
     });
   }
 
-  // Runs `task(turn)` while holding the cross-tab refresh lock. `turn.count` is the
-  // refresh counter read inside the lock, `turn.countBefore` the one read before waiting
-  // for it, and `turn.commit()` records one more refresh and returns the new count.
-  async withRefreshLock(task) {
+  // Runs `task(turn)` while holding the cross-tab refresh lock, or without it once
+  // `waitMs` passed (0: no bound; `turn.locked` tells). `turn.count` is the refresh
+  // counter read inside the lock, `turn.countBefore` the one read before waiting for it,
+  // and `turn.commit()` records one more refresh and returns the new count.
+  async withRefreshLock(task, waitMs = 0) {
     const countBefore = await this.#readCount();
-    if (!navigator.locks) return task(this.#turn(countBefore, countBefore));
-    return navigator.locks.request(LOCK_NAME, async () => {
-      const count = await this.#readCount();
-      return task(this.#turn(countBefore, count));
-    });
+    if (!navigator.locks) return task(this.#turn(countBefore, countBefore, false));
+    const run = async (locked) => task(this.#turn(countBefore, await this.#readCount(), locked));
+    const bounded = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : {};
+    try {
+      return await navigator.locks.request(LOCK_NAME, bounded, () => run(true));
+    } catch (err) {
+      if (err?.name !== "TimeoutError") throw err;
+      return run(false);
+    }
   }
 
-  #turn(countBefore, count) {
-    return { countBefore, count, commit: () => this.#writeCount(count === null ? null : count + 1) };
+  #turn(countBefore, count, locked) {
+    return { countBefore, count, locked,
+             commit: () => this.#writeCount(count === null ? null : count + 1) };
   }
 
   async #database() {

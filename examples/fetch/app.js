@@ -18,6 +18,8 @@ const API_ORIGIN = new URL(API).origin;
 const CSRF = C.refresh.csrfHeader ? { [C.refresh.csrfHeader]: "XMLHttpRequest" } : {};
 const SKEW_MS = 5 * 60 * 1000;
 const REFRESH_TIMEOUT_MS = 10_000;
+// Longer than a refresh may take: only a tab frozen mid-refresh holds the lock this long.
+const LOCK_WAIT_MS = 15_000;
 const AUTH_PATHS = [C.login.path, C.refresh.path, C.logout.path];
 const IN_COOKIE = C.refresh.transport === "cookie";
 const STORED = "fetch-example-refresh-token";
@@ -165,13 +167,24 @@ function nextToken(waitMs) {
   });
 }
 
+async function withLock(name, waitMs, task) {
+  try {
+    return await navigator.locks.request(name, { signal: AbortSignal.timeout(waitMs) }, task);
+  } catch (err) {
+    if (err?.name !== "TimeoutError") throw err;
+    return task();
+  }
+}
+
 function refresh(failed = token) {
   if (refreshing) return refreshing;
   const round = ++rounds;
   refreshing = (async () => {
     const hadSession = token !== null || user !== null;
     const before = await counter(false);
-    return navigator.locks.request("fetch-example-refresh", async () => {
+    // A tab frozen mid-refresh keeps the lock (a closed one's is released): past the bound,
+    // refresh without it. Its late refresh, if ever sent on, gets "superseded".
+    return withLock("fetch-example-refresh", LOCK_WAIT_MS, async () => {
       const now = await counter(false);
       if (now !== before && !(token && token !== failed)) await nextToken(1000);
       if (token && token !== failed) return { ok: true };
@@ -192,6 +205,8 @@ function refresh(failed = token) {
         return { ok: true };
       }
       const rejected = [401, 403, C.refresh.failureStatus].includes(res.status);
+      // Refused, but another tab's newer token came meanwhile: a lost race, not the end.
+      if (rejected && token && token !== failed) return { ok: true };
       if (rejected && hadSession) {
         endSession();
         tabs.postMessage({ type: "logout" });

@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext
 
 from harness import evidence
 from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
+from harness.driver import SETTLE_TIMEOUT_MS, Call, Pending, SpaDriver
 from harness.facts import BackendFacts
 from harness.outsider import Outsider
 from harness.page_probes import cookie_value
@@ -21,6 +21,9 @@ from harness.verdict import Verdict
 REPLAY_AFTER_S = 60
 # T4: how soon the other tabs must show that the user logged out.
 LOGOUT_REACHES_TABS_MS = 1_000
+# T5: how much of its page time a tab may wait on another tab's refresh that never ends
+# (the same bound as a refresh that never answers, F2).
+TAB_MAY_WAIT_S = 30
 
 
 @pytest.mark.conformance("T1")
@@ -97,18 +100,24 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
             f"{prop}: on a guarded route the app shows its login page")
 
 
+def _logged_in_with_a_second_tab(v: Verdict, spa: SpaDriver) -> SpaDriver:
+    """Log in on `/`, then open a second tab on `/`, which must be logged in (L2)."""
+    v.logged_in(spa, "/")
+    other = spa.new_tab()
+    v.setup("open a second tab on / (check L2)", lambda: other.open("/"))
+    if not other.is_authenticated():
+        v.setup_failed("a tab opened after login is logged in (check L2)",
+                       "isAuthenticated() is false in the second tab")
+    return other
+
+
 @pytest.mark.conformance("T3")
 def test_T3_two_tabs_expiring_together_share_one_refresh(
         harness_spa: SpaDriver, harness_backend: BackendClient,
         harness_facts: BackendFacts) -> None:
     backend, jobs = harness_backend, harness_facts.list.path
     v = Verdict("T3")
-    v.logged_in(harness_spa, "/")
-    other = harness_spa.new_tab()
-    v.setup("open a second tab on / (check L2)", lambda: other.open("/"))
-    if not other.is_authenticated():
-        v.setup_failed("a tab opened after login is logged in (check L2)",
-                       "isAuthenticated() is false in the second tab")
+    other = _logged_in_with_a_second_tab(v, harness_spa)
     seq = backend.mark()
     backend.expire_access_token()
     # The first tab's refresh is held, so the second tab's 401s arrive while it is in flight.
@@ -168,3 +177,76 @@ def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_pollin
                 timeout_ms=max(left, 50))
         v.require(not tab.is_authenticated(), prop,
                   f"tab {n} shows its login page but isAuthenticated() is still true")
+
+
+@pytest.mark.conformance("T5")
+@pytest.mark.parametrize("first_tab", ["stuck", "closed"])
+def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
+        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
+        first_tab: str) -> None:
+    backend, jobs, refresh_path = harness_backend, harness_facts.list.path, \
+        harness_facts.refresh.path
+    v = Verdict("T5")
+    other = _logged_in_with_a_second_tab(v, harness_spa)
+    # Page time (the context's clock, every tab's) is moved by the check, a second at a time.
+    harness_spa.page.clock.install()
+
+    seq = backend.mark()
+    backend.expire_access_token()
+    gate = backend.fault(refresh_path, times=1, gate=True)
+    first = harness_spa.burst(1, f"{jobs}?tab=first")
+    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] >= 1),
+              "a request with an expired token starts a refresh (check R1)",
+              "no refresh from the first tab reached the backend within 10 s")
+    if first_tab == "closed":
+        harness_spa.page.close()
+    stuck = "whose refresh never answers" if first_tab == "stuck" else \
+        "closed while its refresh was held by the backend"
+    prop = (f"a tab {stuck} delays another tab by at most {TAB_MAY_WAIT_S} s of page time; "
+            f"that tab then refreshes itself or fails its requests, never hangs")
+
+    def settles(pending: Pending, what: str) -> list[int | None]:
+        """Page time moves until the second tab sends a refresh of its own or `pending`
+        settles, at most TAB_MAY_WAIT_S; then its statuses, or the check fails."""
+        sent = len(backend.journal().refreshes(since=seq))
+        waited_s = 0
+        while (len(backend.journal().refreshes(since=seq)) == sent
+               and not pending.settled_within(20) and waited_s < TAB_MAY_WAIT_S):
+            other.page.clock.run_for(1000)
+            waited_s += 1
+        v.require(pending.settled_within(SETTLE_TIMEOUT_MS), prop,
+                  f"after {waited_s} s of page time and {SETTLE_TIMEOUT_MS / 1000:.0f} s more "
+                  f"of wall time, {pending.pending()} of {what} are still pending",
+                  f"refreshes: {evidence.tally(backend.journal().refresh_statuses(since=seq))}")
+        return [r.status for r in pending.results()]
+
+    second = other.burst(3, f"{jobs}?tab=second")
+    v.require(backend.wait_until(lambda: sum(
+        1 for e in backend.journal(jobs, "GET") if "tab=second" in e.query and e.status) >= 3),
+              "requests with an expired token reach the backend first (check R1)",
+              "the second tab's 3 requests did not reach the backend within 10 s")
+    statuses = settles(second, "the second tab's 3 requests")
+    # The first tab's refresh is still held: the session goes on only if the second tab can
+    # refresh by itself, now or on its next request.
+    survive = "the session survives a tab " + stuck
+    after = settles(other.start([Call("GET", f"{jobs}?tab=second&after=1")]),
+                    "the second tab's next request")
+    refreshes = backend.journal().refresh_statuses(since=seq)
+    v.require(after == [200], survive,
+              f"the second tab's next request resolved with {after[0]} while the first tab's "
+              f"refresh was still held",
+              f"its 3 requests before: {evidence.tally(statuses)}",
+              f"refreshes: {evidence.tally(refreshes)}")
+    gate.release()
+    if first_tab == "stuck":
+        v.require(first.settled_within(SETTLE_TIMEOUT_MS), prop,
+                  "the first tab's own request did not settle, even once the backend let its "
+                  "refresh through")
+    refreshes = backend.journal().refresh_statuses(since=seq)
+    states = [(f["state"], f["reason"]) for f in backend.sessions()]
+    v.require(refreshes.count(200) == 1, "exactly one refresh succeeds",
+              f"{refreshes.count(200)} refreshes succeeded ({evidence.tally(refreshes)})",
+              f"families: {states}")
+    v.require(states == [("live", None)], survive, f"families: {states}",
+              f"refreshes: {evidence.tally(refreshes)}")
+    v.require(other.is_authenticated(), survive, "the second tab's isAuthenticated() is false")

@@ -143,6 +143,21 @@ VARIANTS: dict[str, list[Patch]] = {
     "no-cross-tab-lock": [
         ("cross-tab.js", "if (!navigator.locks) return task(", "if (true) return task("),
     ],
+    # The cross-tab lock has no timeout: the refresh's callers give up after the refresh
+    # timeout, but the request under the lock is never aborted, and the other tabs wait for
+    # the lock without a bound. A refresh that never answers holds it for good.
+    "lock-without-timeout": [
+        ("cross-tab.js", "const bounded = waitMs > 0 ?", "const bounded = false ?"),
+        ("auth-service.js", "const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(), "
+                            "timeoutMs) : null;", "const timer = null;"),
+        ("auth-service.js", "      return await this.#tabs.withRefreshLock(async (turn) => {",
+         "      return await Promise.race([new Promise((done) => setTimeout(() => done({ "
+         "ok: false, rejected: false, status: 0, error: \"refresh timed out\" }), "
+         "this.#config.refreshTimeoutSeconds * 1000)), "
+         "this.#tabs.withRefreshLock(async (turn) => {"),
+        ("auth-service.js", "      }, this.#config.lockWaitSeconds * 1000);",
+         "      }, 0)]);"),
+    ],
     # Logout is not announced to the other tabs.
     "no-logout-broadcast": [
         ("auth-service.js",

@@ -74,6 +74,8 @@ CASES = [
     Case("T2", "test_T2_", None, "reuse-tolerated", "replayed, rotated refresh value"),
     Case("T3", "test_T3_", "no-cross-tab-lock", None, "share exactly one refresh"),
     Case("T4", "test_T4_", "no-logout-broadcast", None, "logs out the other tabs"),
+    Case("T5", "test_T5_ and stuck", "lock-without-timeout", None,
+         "the session survives a tab whose refresh never answers"),
     Case("X1", "test_X1_", None, "no-csrf-defence", "changes nothing"),
     Case("X2", "test_X2_", None, "no-csrf-defence", "refused with 403"),
     Case("X3", "test_X3_", None, "cors-reflects-any-origin", "CORS admits the app's origin"),
@@ -159,7 +161,7 @@ def _first_lines(lines: list[str]) -> list[str]:
 
 
 def test_every_check_has_a_broken_variant() -> None:
-    groups = (("S", 5), ("A", 3), ("R", 7), ("F", 3), ("H", 2), ("L", 8), ("T", 4), ("X", 3))
+    groups = (("S", 5), ("A", 3), ("R", 7), ("F", 3), ("H", 2), ("L", 8), ("T", 5), ("X", 3))
     core = {f"{group}{n}" for group, last in groups for n in range(1, last + 1)}
     assert {_check_id(c) for c in CASES} == core
 

@@ -32,6 +32,7 @@ export interface Sent {
 
 const SKEW_MS = 5 * 60 * 1000; // refresh before sending when exp is this close
 const REFRESH_TIMEOUT_MS = 10_000;
+const LOCK_WAIT_MS = 15_000; // longer than a refresh may take
 const GUARDED = ['/profile', '/admin'];
 const OK: RefreshOutcome = { ok: true };
 
@@ -142,7 +143,10 @@ export class AuthService {
     const hadSession = this.accessToken() !== null || this.user() !== null;
     const shared = defer(async () => {
       const before = await this.tabs.count();
-      return this.tabs.exclusive(() => this.refreshInLock(failed, before, hadSession));
+      return this.tabs.exclusive(
+        () => this.refreshInLock(failed, before, hadSession),
+        LOCK_WAIT_MS,
+      );
     }).pipe(
       catchError((err: unknown) =>
         of<RefreshOutcome>({ ok: false, rejected: false, status: 0, error: String(err) }),
@@ -180,6 +184,7 @@ export class AuthService {
     } catch (err) {
       const status = err instanceof HttpErrorResponse ? err.status : 0;
       const rejected = status === 401 || status === 403;
+      if (rejected && replaced()) return OK; // lost a race to another tab's refresh
       if (rejected && hadSession) {
         this.endSession();
         this.tabs.post({ type: 'logout' });

@@ -30,9 +30,18 @@ export class TabSync {
     this.channel.postMessage(message);
   }
 
-  /** Runs `work` while no other tab of this browser is refreshing. */
-  async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return await navigator.locks.request(LOCK, work);
+  /**
+   * Runs `work` while no other tab of this browser is refreshing, or without the lock once
+   * `waitMs` passed: a tab frozen mid-refresh keeps it (a closed tab's is released), and its
+   * late refresh, if ever sent on, gets "superseded".
+   */
+  async exclusive<T>(work: () => Promise<T>, waitMs: number): Promise<T> {
+    try {
+      return await navigator.locks.request(LOCK, { signal: AbortSignal.timeout(waitMs) }, work);
+    } catch (err) {
+      if ((err as Error)?.name !== 'TimeoutError') throw err;
+      return await work();
+    }
   }
 
   /** Refreshes done by all tabs so far; `count(true)` adds this tab's. */
