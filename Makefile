@@ -13,8 +13,9 @@ JOBS ?= 3
 # run, on with `make test TRACING=retain-on-failure`.
 TRACING ?= off
 DEMO_PORT ?= 8000
+comma := ,
 
-.PHONY: demo test bench install browsers angular-example lint dist clean
+.PHONY: demo test bench soak install browsers angular-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -48,6 +49,12 @@ test: browsers $(if $(SKIP_ANGULAR),,angular-example)
 # Speed and scale (docs/performance.md): under 10 minutes on a quiet 2-core machine.
 bench: browsers
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The conformance suite RUNS times per browser against the reference SPA and both examples,
+# each run a pytest process of its own; a table of failures per check (tests/soak.py).
+RUNS ?= 30
+soak: browsers angular-example
+	$(BIN)/python -m tests.soak --runs $(RUNS) --browsers $(subst $(eval) ,$(comma),$(BROWSERS))
 
 angular-example: $(ANGULAR_BUILD)
 

@@ -1,0 +1,38 @@
+"""`make soak` (tests/soak.py): the table it prints counts the failures of real runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.broken import spa_variants
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _soak(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tests.soak", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_two_runs_of_a_passing_check_report_no_failure() -> None:
+    done = _soak("--runs", "2", "--apps", "reference", "--browsers", "chromium",
+                 "--", "-k", "test_A1_ and same-origin")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| reference | chromium | 2 | 0 | none |" in done.stdout, done.stdout
+
+
+def test_a_failing_check_is_counted_with_its_first_line(tmp_path: Path) -> None:
+    spa = spa_variants.build("wrong-auth-scheme", tmp_path)  # A1 fails every time
+    done = _soak("--runs", "2", "--apps", "reference", "--browsers", "chromium",
+                 "--", "-k", "test_A1_ and same-origin", "--spa-dir", str(spa))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "| reference | chromium | 2 | 2 | test_A1_" in done.stdout, done.stdout
+    assert "(2) |" in done.stdout and "\n- test_A1_" in done.stdout
+    assert "A1: " in done.stdout.split("\n- test_A1_", 1)[1], done.stdout
+
+
+def test_bad_arguments_are_refused() -> None:
+    done = _soak("--runs", "0")
+    assert done.returncode == 2 and "--runs must be at least 1" in done.stderr

@@ -1,0 +1,91 @@
+"""`python -m tests.soak`: the conformance suite run again and again, failures per check.
+
+Each run is a pytest process of its own (`--browser B --tracing off`, one process, no
+xdist) against one app: the reference SPA, `examples/fetch`, the Angular example's test
+build. A check that fails in any run is a flake to fix, never one to retry: the table says
+which checks failed how often, and where each failure's first line is.
+
+`make soak` runs it with the defaults (30 runs per browser and app).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+APPS = {"reference": None, "fetch": REPO / "examples" / "fetch",
+        "angular": REPO / "examples" / "angular" / "dist" / "harness"}
+
+
+def run_once(app: str, browser: str, junit: Path, extra: list[str]) -> dict[str, str]:
+    """One whole-suite run; the first line of every failure or error, by test id."""
+    spa = APPS[app]
+    args = [sys.executable, "-m", "pytest", "--pyargs", "harness.conformance",
+            "--browser", browser, "--tracing", "off", "-q", "-p", "no:cacheprovider",
+            f"--junitxml={junit}", *(["--spa-dir", str(spa)] if spa else []), *extra]
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    if not junit.exists():
+        raise SystemExit(f"{app}/{browser}: pytest wrote no report (exit {done.returncode}):\n"
+                         f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    failures: dict[str, str] = {}
+    for case in ET.parse(junit).iter("testcase"):
+        for bad in [*case.iter("failure"), *case.iter("error")]:
+            text = (bad.get("message") or bad.text or "").strip().splitlines()
+            failures[f"{case.get('name')}"] = text[0][:160] if text else "(no message)"
+    if done.returncode not in (0, 1):
+        failures["(session)"] = f"pytest exited with {done.returncode}"
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=30, help="runs per browser and app (30)")
+    p.add_argument("--browsers", default="chromium,firefox", help="chromium,firefox")
+    p.add_argument("--apps", default=",".join(APPS), help=f"from {','.join(APPS)} (all)")
+    p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
+    args = p.parse_args(argv)
+    browsers = [b for b in args.browsers.split(",") if b]
+    apps = [a for a in args.apps.split(",") if a]
+    if args.runs < 1 or set(apps) - set(APPS):
+        p.error(f"--runs must be at least 1 and --apps from {', '.join(APPS)}")
+    missing = [a for a in apps if APPS[a] and not (APPS[a] / "index.html").is_file()]
+    if missing:
+        p.error(f"no build of {', '.join(missing)}: run `make angular-example` first")
+    failed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    first_lines: dict[str, str] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        for n in range(1, args.runs + 1):
+            for app in apps:
+                for browser in browsers:
+                    found = run_once(app, browser, Path(tmp) / f"{n}-{app}-{browser}.xml",
+                                     args.pytest_args)
+                    for test, line in found.items():
+                        failed[(app, browser)][test] += 1
+                        first_lines.setdefault(test, line)
+                    print(f"run {n}/{args.runs} {app} {browser}: {len(found)} failed "
+                          f"({time.monotonic() - started:.0f} s)", flush=True)
+    print(f"\n{args.runs} runs per app and browser in {time.monotonic() - started:.0f} s\n")
+    print("| app | browser | runs | failures | check (failed runs) |\n|---|---|---|---|---|")
+    for app in apps:
+        for browser in browsers:
+            tests = failed[(app, browser)]
+            listed = "; ".join(f"{t} ({k})" for t, k in tests.most_common()) or "none"
+            print(f"| {app} | {browser} | {args.runs} | {sum(tests.values())} | {listed} |")
+    if first_lines:
+        print("\nFirst line of each failing test's first failure:")
+        for test, line in sorted(first_lines.items()):
+            print(f"- {test}: {line}")
+    return 1 if first_lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
