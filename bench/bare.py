@@ -116,6 +116,7 @@ def burst(browser: Browser, url: str, client: BackendClient, n: int) -> dict[str
 
     client.wait_for(all_answered, what="every request of the burst answered in the journal")
     span = max(e.end for e in entries) - min(e.start for e in entries)
-    return {"settled_s": settled, "journal_span_s": span,
-            "refreshes": len(client.journal().refreshes()),
+    journal = client.journal()
+    return {"settled_s": settled, "journal_span_s": span, "refreshes": len(journal.refreshes()),
+            "peak_in_flight": journal.peak_in_flight(facts.list.path),
             "answered_200": sum(r.status == 200 for r in results)}
