@@ -139,8 +139,9 @@ class Run:
                                                          else []))
             n = len(run["tests"])
             b = self._bare.get(engine) or self.bare_cycles(engine, 4)
-            self.raw[f"suite-{engine}"] = {k: run[k] for k in ("wall_s", "exit_code",
-                                                              "outcomes", "first_call_s")}
+            self.raw[f"suite-{engine}"] = {
+                **{k: run[k] for k in ("wall_s", "exit_code", "outcomes", "first_call_s")},
+                "slowest": sorted(run["tests"], key=lambda t: -t["s"])[:8]}
             outcomes = ", ".join(f"{v} {k}" for k, v in sorted(run["outcomes"].items()))
             self.add("suite", f"conformance suite, one process, {engine} ({outcomes})",
                      [run["wall_s"]], "s", None if self.quick else
