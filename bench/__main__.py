@@ -37,12 +37,12 @@ EXPLAINED = {
     "check": "**per check**: the simplest check (`bench/simplest_check.py`: open the SPA, log "
              "in through the app, one authenticated request) run by pytest with the plugin "
              "(`--tracing off`), many iterations in one process, each timed by "
-             "`pytest_runtest_protocol` (`bench/pytest_timing.py`); the first and last are "
-             "left out (browser launch, servers, session teardown). Against bare Playwright "
+             "`pytest_runtest_protocol` (`bench/pytest_timing.py`); each run's first and last "
+             "are left out (browser launch, servers, session teardown). Against bare Playwright "
              "doing the same work (new context, init script, navigate, wait for "
              "`authHarness.ready`, log in, one request, close) with the same browser and an "
-             "in-process backend, half of its cycles before the harness run and half after, "
-             "one warm-up cycle left out each time.",
+             "in-process backend. The two sides take turns (bare, harness, bare, harness, "
+             "bare), each bare turn after a warm-up cycle left out.",
     "suite": "**suite**: `python -m pytest harness/conformance --browser B --tracing off` in "
              "one process, wall time from start to exit; next to it the bare-Playwright cost "
              "of one browser launch plus as many cycles as the suite ran checks (median cycle "
@@ -113,18 +113,21 @@ class Run:
         return timing
 
     def check(self) -> None:
-        half = 2 if self.quick else 8
+        quarter = 1 if self.quick else 4
         for engine in self.engines:
-            # The baseline's halves before and after the harness run: drift of the machine
-            # hits both sides alike.
-            self.bare_cycles(engine, half)
-            run = self.pytest(f"check-{engine}", [
-                "bench/simplest_check.py", "--browser", engine, "--tracing", "off"],
-                {"BENCH_ITERATIONS": str(2 * half + 2)})
-            if run["exit_code"] != 0:
-                raise RuntimeError(f"the simplest check failed in {engine}: {run['outcomes']}")
-            harness = [t["s"] for t in run["tests"][1:-1]]
-            baseline = self.bare_cycles(engine, half)["cycle_s"]
+            # Baseline and harness take turns (B H B H B, 1:2:2:2:1 quarters), so drift of
+            # a shared machine hits both sides alike.
+            self.bare_cycles(engine, quarter)
+            harness: list[float] = []
+            for turn in (2, 1):
+                run = self.pytest(f"check-{engine}-{turn}", [
+                    "bench/simplest_check.py", "--browser", engine, "--tracing", "off"],
+                    {"BENCH_ITERATIONS": str(2 * quarter + 2)})
+                if run["exit_code"] != 0:
+                    raise RuntimeError(f"the simplest check failed in {engine}: "
+                                       f"{run['outcomes']}")
+                harness += [t["s"] for t in run["tests"][1:-1]]
+                baseline = self.bare_cycles(engine, turn * quarter)["cycle_s"]
             self.raw[f"check-{engine}"] = {"harness_s": harness, "bare_s": baseline}
             self.add("check", f"per check, harness, {engine}", harness, "s")
             self.add("check", f"per check, bare Playwright, {engine}", baseline, "s")
