@@ -46,7 +46,8 @@ browsers: install
 test: browsers $(if $(SKIP_ANGULAR),,angular-example)
 	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
-# Speed and scale (docs/performance.md): under 10 minutes on a quiet 2-core machine.
+# Speed and scale against their targets (docs/performance.md): about 8 minutes on a 2-core
+# machine. BENCH_ARGS="--quick" for a quick look, "--only suite,burst" for some parts.
 bench: browsers
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

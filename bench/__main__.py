@@ -1,7 +1,9 @@
-"""`python -m bench`: measure the suite, start-up, harness overhead, bursts and the backend.
+"""`python -m bench`: speed and scale of the harness, the reference SPA and the backend.
 
-Writes `bench/results.json`, `docs/performance.md` and the two SVG charts next to the
-results. Parts run one after another, never at once, so they do not disturb each other.
+Every figure is a ratio or a target verdict measured within this one run on this machine;
+the parts run one after another, never at once. Writes bench/results.json and
+docs/performance.md; a --quick, --only or --browsers run writes bench/results.partial.json
+and bench/performance.partial.md instead.
 """
 
 from __future__ import annotations
@@ -12,113 +14,270 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import backend_load, burst, overhead, png, report, startup, suite, svg
-from bench.budget import Budget, rounds
-from bench.options import PARTS, build_parser
-from bench.servers import REPO
+from bench import backend_load, bare
+from harness import BackendClient
 
-HERE = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]
+PARTS = ("check", "suite", "burst", "backend")
+ENGINES = ("chromium", "firefox")
+SUITE_TARGET_S = {"chromium": 30.0, "firefox": 45.0}
+QUICK_SUITE = "test_A1_ or test_R1_"
+SIGNS = {"<=": "≤", "<": "<", ">=": "≥", "==": "exactly"}
+
+EXPLAINED = {
+    "check": "**per check**: the simplest check (`bench/simplest_check.py`: open the SPA, log "
+             "in through the app, one authenticated request) run by pytest with the plugin "
+             "(`--tracing off`), many iterations in one process, each timed by "
+             "`pytest_runtest_protocol` (`bench/pytest_timing.py`); each run's first and last "
+             "are left out (browser launch, servers, session teardown). Against bare Playwright "
+             "doing the same work (new context, init script, navigate, wait for "
+             "`authHarness.ready`, log in, one request, close) with the same browser and an "
+             "in-process backend. The two sides take turns (bare, harness, bare, harness, "
+             "bare), each bare turn after a warm-up cycle left out.",
+    "suite": "**suite**: `python -m pytest harness/conformance --browser B --tracing off` in "
+             "one process, wall time from start to exit; next to it the bare-Playwright cost "
+             "of one browser launch plus as many cycles as the suite ran checks (median cycle "
+             "of the per-check baseline), and the moment the first check's body started.",
+    "burst": "**burst**: N concurrent requests with an expired access token through the "
+             "reference SPA (`SpaDriver.burst` after `BackendClient.expire_access_token`), a "
+             "reset backend, fresh context and login per run. *Settle*: until every promise "
+             "settled, as the driver sees it; *span*: first request in to last answer out in "
+             "the backend journal; *refreshes*: `Journal.refreshes()`, every run's count.",
+    "backend": "**backend**: `python -m mock_backend --test-control` (memory or SQLite store) "
+               "and a bare FastAPI endpoint (`bench/bare_app.py`), each in its own process "
+               "with the same uvicorn settings; 8 clients with a keep-alive connection each "
+               "(`bench/backend_load.py`). *GET*: `/api/current-user` with a Bearer token; "
+               "*refresh*: each client chains its own family's rotations. The ratios are "
+               "per round, the scenarios taking turns window by window.",
+}
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = build_parser(__doc__)
-    args = p.parse_args(argv)
-    args.parts = [x.strip() for x in args.only.split(",") if x.strip()]
-    args.engines = [x.strip() for x in args.browsers.split(",") if x.strip()]
-    unknown = set(args.parts) - set(PARTS)
-    if unknown:
-        p.error(f"unknown part(s) {', '.join(sorted(unknown))}: choose from {', '.join(PARTS)}")
-    partial = args.quick or set(args.parts) != set(PARTS)
-    if args.quick:
-        args.repeats, args.iterations = 1, 3
-    args.out = args.out or HERE / ("results.partial.json" if partial else "results.json")
-    args.doc = args.doc or (HERE / "performance.partial.md" if partial
-                            else REPO / "docs" / "performance.md")
-    return args
+class Run:
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        self.quick, self.engines, self.tmp = args.quick, args.browsers, tmp
+        self.figures: list[dict[str, Any]] = []
+        self.raw: dict[str, Any] = {}
+        self.versions: dict[str, str] = {}
+        self._bare: dict[str, dict[str, Any]] = {}
 
+    def add(self, part: str, label: str, values: list[float], unit: str,
+            target: tuple[str, float] | None = None, note: str = "") -> None:
+        median = statistics.median(values)
+        verdict = None
+        if target:
+            op, limit = target
+            verdict = {"<=": median <= limit, "<": median < limit, ">=": median >= limit,
+                       "==": all(v == limit for v in values)}[op]
+        self.figures.append({"part": part, "label": label, "unit": unit, "median": median,
+                             "min": min(values), "max": max(values), "n": len(values),
+                             "note": note, "target": target and [*target], "pass": verdict})
 
-# What each part gets of the time left when it starts, relative to the parts after it.
-# The whole suite goes first: its runs cannot be shortened, the other parts adapt.
-WEIGHTS = {"backend": 0.2, "overhead": 0.3, "startup": 0.15, "burst": 0.35}
-# What the parts after the suite need at the least (one round each) on this machine.
-RESERVED_AFTER_SUITE = 150.0
+    def bare_cycles(self, engine: str, k: int) -> dict[str, Any]:
+        """`k` more cycles of the per-check baseline in a newly launched browser, after one
+        warm-up cycle; returns all of this browser's so far and its first launch time."""
+        with bare.backend() as url, bare.browser(engine) as (browser, launch_s):
+            self.versions[engine] = browser.version
+            bare.cycle(browser, url)
+            cycles = [bare.cycle(browser, url) for _ in range(k)]
+        got = self._bare.setdefault(engine, {"launch_s": launch_s, "cycle_s": []})
+        got["cycle_s"] += cycles
+        return got
 
-
-def _run_parts(args: argparse.Namespace, budget: Budget, tmp: Path) -> dict[str, Any]:
-    quick = args.quick
-    wanted = [p for p in PARTS if p in args.parts]
-
-    def deadline(part: str) -> float:
-        later = [p for p in wanted[wanted.index(part):] if p in WEIGHTS]
-        return budget.share(WEIGHTS[part] / sum(WEIGHTS[p] for p in later))
-
-    plan: dict[str, Callable[[], dict[str, Any]]] = {
-        "suite": lambda: suite.measure(args.engines, tmp, args.suite_repeats,
-                                       ["-k", "test_R1_"] if quick else None,
-                                       budget.deadline - RESERVED_AFTER_SUITE),
-        "backend": lambda: backend_load.measure(
-            tmp, rounds(args.repeats, deadline("backend")),
-            max_requests=500 if quick else 3000, max_seconds=1.0 if quick else 2.0),
-        "overhead": lambda: overhead.measure(args.engines, tmp, args.iterations,
-                                             deadline("overhead")),
-        "startup": lambda: startup.measure(args.engines, tmp,
-                                           rounds(args.repeats, deadline("startup"))),
-        "burst": lambda: burst.measure(args.engines, rounds(args.repeats, deadline("burst")),
-                                       (1, 10, 100) if quick else burst.SIZES),
-    }
-    parts: dict[str, Any] = {}
-    for name in wanted:
+    def pytest(self, name: str, args: list[str], env: dict[str, str] | None = None
+               ) -> dict[str, Any]:
+        """`python -m pytest ARGS` with the timing plugin; its artifacts go under tmp."""
+        out = self.tmp / f"{name}.json"
         started = time.monotonic()
-        print(f"{name} (at {budget.elapsed():.0f} s) ...", flush=True)
-        parts[name] = plan[name]()
-        parts[name]["elapsed_s"] = time.monotonic() - started
-        print(f"{name}: {parts[name]['elapsed_s']:.0f} s", flush=True)
-    return parts
+        env = {**os.environ, **(env or {}), "BENCH_TIMING_OUT": str(out),
+               "BENCH_T0": repr(started)}
+        done = subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p",
+                               "bench.pytest_timing", "--output", str(self.tmp / name)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+                              check=False)
+        wall = time.monotonic() - started
+        if not out.exists():
+            raise RuntimeError(f"pytest {' '.join(args)} ended without timings:\n"
+                               f"{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        timing: dict[str, Any] = json.loads(out.read_text())
+        timing.update(wall_s=wall, exit_code=done.returncode,
+                      outcomes=dict(Counter(t["outcome"] for t in timing["tests"])))
+        return timing
+
+    def check(self) -> None:
+        quarter = 1 if self.quick else 4
+        for engine in self.engines:
+            # Baseline and harness take turns (B H B H B, 1:2:2:2:1 quarters), so drift of
+            # a shared machine hits both sides alike.
+            self.bare_cycles(engine, quarter)
+            harness: list[float] = []
+            for turn in (2, 1):
+                run = self.pytest(f"check-{engine}-{turn}", [
+                    "bench/simplest_check.py", "--browser", engine, "--tracing", "off"],
+                    {"BENCH_ITERATIONS": str(2 * quarter + 2)})
+                if run["exit_code"] != 0:
+                    raise RuntimeError(f"the simplest check failed in {engine}: "
+                                       f"{run['outcomes']}")
+                harness += [t["s"] for t in run["tests"][1:-1]]
+                baseline = self.bare_cycles(engine, turn * quarter)["cycle_s"]
+            self.raw[f"check-{engine}"] = {"harness_s": harness, "bare_s": baseline}
+            self.add("check", f"per check, harness, {engine}", harness, "s")
+            self.add("check", f"per check, bare Playwright, {engine}", baseline, "s")
+            self.add("check", f"per check, harness / bare Playwright, {engine}",
+                     [statistics.median(harness) / statistics.median(baseline)], "x",
+                     ("<=", 1.2), "ratio of the medians above")
+
+    def suite(self) -> None:
+        for engine in self.engines:
+            args = ["harness/conformance", "--browser", engine, "--tracing", "off"]
+            run = self.pytest(f"suite-{engine}", args + (["-k", QUICK_SUITE] if self.quick
+                                                         else []))
+            n = len(run["tests"])
+            b = self._bare.get(engine) or self.bare_cycles(engine, 4)
+            self.raw[f"suite-{engine}"] = {
+                **{k: run[k] for k in ("wall_s", "exit_code", "outcomes", "first_call_s")},
+                "slowest": sorted(run["tests"], key=lambda t: -t["s"])[:8]}
+            outcomes = ", ".join(f"{v} {k}" for k, v in sorted(run["outcomes"].items()))
+            self.add("suite", f"conformance suite, one process, {engine} ({outcomes})",
+                     [run["wall_s"]], "s", None if self.quick else
+                     ("<=", SUITE_TARGET_S[engine]), f"-k '{QUICK_SUITE}'" * self.quick)
+            self.add("suite", f"bare Playwright, launch + {n} cycles, {engine}",
+                     [b["launch_s"] + n * statistics.median(b["cycle_s"])], "s",
+                     note="launch + n × median cycle")
+            self.add("suite", f"start-up to the first check, {engine}", [run["first_call_s"]],
+                     "s")
+
+    def burst(self) -> None:
+        sizes, repeats = ((10, 500), 1) if self.quick else ((10, 100, 500), 3)
+        for engine in self.engines:
+            runs: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
+            with bare.backend() as url, BackendClient(url) as client, \
+                    bare.browser(engine) as (browser, _):
+                self.versions[engine] = browser.version
+                for _ in range(repeats):
+                    for n in sizes:
+                        runs[n].append(bare.burst(browser, url, client, n))
+            self.raw[f"burst-{engine}"] = runs
+            for n in sizes:
+                self.add("burst", f"burst of {n}, settle, {engine}",
+                         [r["settled_s"] for r in runs[n]], "s",
+                         ("<=", 2.0) if n == 500 else None)
+            self.add("burst", f"burst of 500, backend span, {engine}",
+                     [r["journal_span_s"] for r in runs[500]], "s")
+            self.add("burst", f"refreshes per burst (every N and run), {engine}",
+                     [r["refreshes"] for n in sizes for r in runs[n]], "", ("==", 1))
+
+    def backend(self) -> None:
+        rounds, max_requests, max_s = (1, 500, 1.0) if self.quick else (3, 3000, 2.0)
+        runs = backend_load.measure(self.tmp, rounds, max_requests, max_s)
+        self.raw["backend"] = runs
+        errors = {k: sum(int(r["errors"]) for r in v) for k, v in runs.items()}
+        if any(errors.values()):
+            print(f"  backend errors: {errors}", flush=True)
+
+        def rps(name: str) -> list[float]:
+            return [r["rps"] for r in runs[name]]
+
+        self.add("backend", "bare FastAPI endpoint, throughput", rps("bare"), "req/s")
+        for name, what in (("get-memory", "GET /api/current-user"),
+                           ("refresh-memory", "refresh chain")):
+            self.add("backend", f"{what}, memory store, throughput", rps(name), "req/s")
+            self.add("backend", f"{what}, memory store, throughput / bare",
+                     [a / b for a, b in zip(rps(name), rps("bare"), strict=True)], "x", (">=", 0.8),
+                     "per round")
+        for name, what in (("get-sqlite", "GET /api/current-user"),
+                           ("refresh-sqlite", "refresh chain")):
+            self.add("backend", f"{what}, SQLite store, p99 latency",
+                     [r["p99_ms"] for r in runs[name]], "ms", ("<", 50.0))
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "req/s":
+        return f"{value:.0f} req/s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:.2f} s" if unit == "s" else f"{value:g}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    browsers = "".join(f", {k} {v}" for k, v in m["browsers"].items())
+    lines = [
+        "# Performance", "",
+        f"Generated by `{results['command']}` (`make bench`) on {results['generated']} in "
+        f"{results['elapsed_s']:.0f} s; do not edit by hand, run it again.", "",
+        f"Machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, Playwright "
+        f"{m['playwright']}{browsers}. Load average (1 min): {m['load_start']:.1f} at the "
+        f"start, {m['load_end']:.1f} at the end; other work on the machine shows as spread.",
+        "", "| figure | value | spread (min–max, n) | target | verdict |",
+        "|---|---|---|---|---|"]
+    for f in results["figures"]:
+        spread = "n=1" if f["n"] == 1 else \
+            f"{fmt(f['min'], f['unit'])}–{fmt(f['max'], f['unit'])}, n={f['n']}"
+        spread += f"; {f['note']}" if f["note"] else ""
+        target = f"{SIGNS[f['target'][0]]} {fmt(f['target'][1], f['unit'])}" if f["target"] \
+            else ""
+        verdict = {True: "pass", False: "**FAIL**", None: ""}[f["pass"]]
+        lines.append(f"| {f['label']} | {fmt(f['median'], f['unit'])} | {spread} | {target} "
+                     f"| {verdict} |")
+    lines += ["", "Value: the median of n runs in this run; the verdict holds it against the "
+              "target (for *exactly*, every run). `python -m bench --help` lists the options; "
+              "`--quick` and `--only` runs write `bench/*.partial.*` instead of this page.", ""]
+    lines += [f"- {EXPLAINED[p]}" for p in PARTS if p in results["parts"]]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    budget = Budget(args.budget)
-    load_start = os.getloadavg()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(PARTS), metavar="PARTS",
+                        help=f"comma-separated parts to run (default all: {','.join(PARTS)})")
+    parser.add_argument("--browsers", default=",".join(ENGINES), metavar="LIST",
+                        help="browsers to measure (default chromium,firefox)")
+    parser.add_argument("--quick", action="store_true",
+                        help="few iterations, small loads, a subset of the suite")
+    args = parser.parse_args(argv)
+    parts = [p for p in args.only.split(",") if p]
+    args.browsers = [b for b in args.browsers.split(",") if b]
+    if set(parts) - set(PARTS) or set(args.browsers) - set(ENGINES):
+        parser.error(f"parts: {', '.join(PARTS)}; browsers: {', '.join(ENGINES)}")
+    partial = args.quick or set(parts) != set(PARTS) or set(args.browsers) != set(ENGINES)
+    out = REPO / "bench" / ("results.partial.json" if partial else "results.json")
+    doc = REPO / ("bench/performance.partial.md" if partial else "docs/performance.md")
+    started, load_start = time.monotonic(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        parts = _run_parts(args, budget, Path(tmp))
-    versions = parts.get("burst", {}).get("browser_versions", {})
-    results: dict[str, Any] = {
+        run = Run(args, Path(tmp))
+        for part in PARTS:
+            if part in parts:
+                print(f"{part} (at {time.monotonic() - started:.0f} s) ...", flush=True)
+                getattr(run, part)()
+    results = {
         "generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
-        "elapsed_s": budget.elapsed(),
+        "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
+        "elapsed_s": time.monotonic() - started, "parts": [p for p in PARTS if p in parts],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(),
                     "playwright": importlib.metadata.version("playwright"),
-                    "browsers": versions, "load_average_start": list(load_start),
-                    "load_average_end": list(os.getloadavg())},
-        "parts": parts,
-    }
-    # Charts sit next to the results, named like them (burst.svg, burst.partial.svg).
-    suffix = args.out.suffixes[0] if len(args.out.suffixes) > 1 else ""
-    charts: dict[str, tuple[Path, Callable[[dict[str, Any]], str]]] = {
-        "burst": (args.out.parent / f"burst{suffix}.svg", svg.burst_chart),
-        "backend": (args.out.parent / f"backend{suffix}.svg", svg.backend_chart)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.parent.mkdir(parents=True, exist_ok=True)
-    drawn: list[Path] = []
-    for part, (path, draw) in charts.items():
-        if part in parts:
-            path.write_text(draw(parts[part]) + "\n")
-            drawn.append(path)
-            results.setdefault("charts", {})[part] = os.path.relpath(path, args.doc.parent)
-    png.render(drawn)  # name.png beside each name.svg
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    args.doc.write_text(report.render(results))
-    print(f"wrote {args.out} and {args.doc}; elapsed {budget.elapsed():.0f} s "
-          f"(budget {args.budget:.0f} s)", flush=True)
+                    "browsers": run.versions, "load_start": load_start,
+                    "load_end": os.getloadavg()[0]},
+        "figures": run.figures, "raw": run.raw}
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    doc.write_text(markdown(results))
+    for f in run.figures:
+        print(f"  {f['label']}: {fmt(f['median'], f['unit'])}"
+              + ("" if f["pass"] is None else " pass" if f["pass"] else " FAIL"))
+    print(f"wrote {out.relative_to(REPO)} and {doc.relative_to(REPO)} in "
+          f"{results['elapsed_s']:.0f} s", flush=True)
     return 0
 
 

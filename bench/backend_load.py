@@ -1,198 +1,185 @@
-"""Backend throughput and latency on loopback: authenticated GET, refresh with rotation,
-and a bare FastAPI endpoint as the baseline, each server in a process of its own.
+"""Backend throughput and latency on loopback, against a bare FastAPI endpoint.
 
-Each load worker is one client with one keep-alive connection (a browser tab's view),
-speaking HTTP/1.1 through `bench/wire_client.py`. Logins (an scrypt check each) happen
-before the timed windows; a refresh worker chains refreshes on its own family, sending the
-cookie the previous answer set, with the CSRF header and the server's own Origin
-(docs/security.md). A window ends after `max_requests` requests or `max_seconds`,
-whichever comes first.
+Each server is a process of its own with the same uvicorn settings: `python -m mock_backend
+--test-control [--store sqlite:PATH]` (every request journaled, as under the harness) and
+`python -m bench.bare_app`. Eight clients, one keep-alive HTTP/1.1 connection each, on a
+minimal client over asyncio streams (httpx costs more CPU per request than the server under
+test, and on two cores the load would then measure itself). Logins happen before the timed
+windows; a refresh client chains the rotations of its own family, sending the cookie the
+previous answer set, the CSRF header and the server's own Origin. The scenarios take turns
+window by window, so drift of the machine hits all of them alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
 
-from bench.bare_app import PATH as BARE_PATH
-from bench.servers import ServerProcess, server_process
-from bench.stats import Figure, percentile, ratio
-from bench.wire_client import Answer, Connection
-
-CONCURRENCY = 8
-# Five live families per user (the seed rule): 8 sessions over three users evict none.
-USERS = ("alice", "bob", "admin")
-CSRF_HEADER = "X-Requested-With"
+CLIENTS = 8
+USERS = ("alice", "bob", "admin")  # five live families per user: 8 clients evict none
 COOKIE = "refresh_token"
-STORES = {"memory": "memory", "sqlite": "sqlite:{tmp}/bench-tokens.db"}
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-@dataclass
-class Window:
-    """One timed window: every request's latency and what went wrong."""
+class Client:
+    """One client with one connection, and the tokens it needs to call again."""
 
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    issued: int = 0
-    wall: float = 0.0
-    server_cpu: float = 0.0
-    client_cpu: float = 0.0
+    def __init__(self, url: str, user: str) -> None:
+        self.url, self.user = url, user
+        self.host, self.port = urlsplit(url).hostname or "", urlsplit(url).port or 80
+        self.access = self.cookie = ""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    def summary(self) -> dict[str, float]:
-        done = len(self.latencies)
-        return {"requests": done, "errors": self.errors, "wall_s": self.wall,
-                "throughput_rps": done / self.wall if self.wall else 0.0,
-                "p50_ms": percentile(self.latencies, 50) * 1000,
-                "p99_ms": percentile(self.latencies, 99) * 1000,
-                "server_cpu_ms_per_request": self.server_cpu / done * 1000 if done else 0.0,
-                "client_cpu_share": self.client_cpu / self.wall if self.wall else 0.0}
+    async def send(self, method: str, path: str, headers: dict[str, str] | None = None,
+                   body: bytes = b"") -> tuple[int, list[tuple[str, str]], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        raw = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        status, *lines = raw.split("\r\n")
+        answer = [(k.strip().lower(), v.strip())
+                  for k, _, v in (x.partition(":") for x in lines if x)]
+        length = int(dict(answer).get("content-length", "0"))  # these servers never chunk
+        return int(status.split()[1]), answer, await self.reader.readexactly(length)
 
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
-class Worker:
-    """One client with one connection, and what it needs to call its endpoint again."""
-
-    def __init__(self, url: str, username: str) -> None:
-        self.http = Connection(url)
-        self.origin = url
-        self.username = username
-        self.access = ""
-        self.refresh = ""
+    def _keep(self, answer: list[tuple[str, str]], body: bytes) -> None:
+        self.access = json.loads(body)["accessToken"]
+        self.cookie = next(v.split(";", 1)[0].partition("=")[2].strip('"') for k, v in answer
+                           if k == "set-cookie" and v.startswith(COOKIE + "="))
 
     async def login(self) -> None:
-        body = json.dumps({"username": self.username,
-                           "password": f"{self.username}-pass"}).encode()
-        r = await self.http.request("POST", "/api/login",
-                                    {"Content-Type": "application/json"}, body)
-        if r.status != 200:
-            raise RuntimeError(f"login of {self.username} answered {r.status}: {r.body!r}")
-        self.access = r.json()["accessToken"]
-        self.refresh = _cookie(r)
+        body = json.dumps({"username": self.user, "password": f"{self.user}-pass"}).encode()
+        status, answer, data = await self.send("POST", "/api/login",
+                                               {"Content-Type": "application/json"}, body)
+        if status != 200:
+            raise RuntimeError(f"login of {self.user} answered {status}: {data!r}")
+        self._keep(answer, data)
 
     async def bare(self) -> bool:
-        return (await self.http.request("GET", BARE_PATH)).status == 200
+        return (await self.send("GET", "/bare"))[0] == 200
 
     async def get(self) -> bool:
-        r = await self.http.request("GET", "/api/current-user",
-                                    {"Authorization": f"Bearer {self.access}"})
-        return r.status == 200
+        auth = {"Authorization": f"Bearer {self.access}"}
+        return (await self.send("GET", "/api/current-user", auth))[0] == 200
 
-    async def rotate(self) -> bool:
-        r = await self.http.request("POST", "/api/refresh-token", {
-            CSRF_HEADER: "XMLHttpRequest", "Origin": self.origin,
-            "Cookie": f"{COOKIE}={self.refresh}"})
-        if r.status != 200:
-            return False
-        self.refresh = _cookie(r)
-        self.access = r.json()["accessToken"]
-        return True
+    async def refresh(self) -> bool:
+        status, answer, data = await self.send("POST", "/api/refresh-token", {
+            "X-Requested-With": "XMLHttpRequest", "Origin": self.url,
+            "Cookie": f"{COOKIE}={self.cookie}"})
+        if status == 200:
+            self._keep(answer, data)
+        return status == 200
 
 
-def _cookie(answer: Answer) -> str:
-    for header in answer.header_values("set-cookie"):
-        name, _, rest = header.partition("=")
-        if name.strip() == COOKIE:
-            return rest.split(";", 1)[0].strip('"')
-    raise RuntimeError(f"no {COOKIE} cookie in the answer: {answer.status}")
+@contextmanager
+def serve(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """`python -m MODULE --port 0 ARGS`; yields its URL and pid once uvicorn says it listens."""
+    env = {**os.environ, "MOCK_BACKEND_SECRET": secrets.token_hex(32)}
+    proc = subprocess.Popen([sys.executable, "-m", module, "--port", "0", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    timer = threading.Timer(30, proc.kill)  # one that never comes up is stopped
+    timer.start()
+    try:
+        for line in proc.stdout:
+            if found := re.search(rb"Uvicorn running on (http://\S+)", line):
+                break
+        else:
+            raise RuntimeError(f"python -m {module} exited before it listened")
+        timer.cancel()
+        # Read the access log away, or a full pipe blocks the server.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        yield found.group(1).decode(), proc.pid
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait(10)
 
 
-async def _window(server: ServerProcess, calls: list[Callable[[], Awaitable[bool]]],
-                  max_requests: int, max_seconds: float) -> Window:
-    window = Window()
-    for call in calls:  # warm: every connection open before the clock starts
-        if not await call():
-            raise RuntimeError("warm-up request failed")
-    start_gate = asyncio.Event()
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 
-    async def run(call: Callable[[], Awaitable[bool]]) -> None:
-        await start_gate.wait()
-        while window.issued < max_requests and time.perf_counter() < deadline:
-            window.issued += 1
+
+async def _window(clients: list[Client], call: Callable[[Client], Awaitable[bool]], pid: int,
+                  max_requests: int, max_seconds: float) -> dict[str, float]:
+    """One timed window: every client calls in a loop until the window is full or over."""
+    for c in clients:  # every connection open and warm before the clock starts
+        if not await call(c):
+            raise RuntimeError("a warm-up request failed")
+    latencies: list[float] = []
+    errors = issued = 0
+
+    async def run(c: Client) -> None:
+        nonlocal errors, issued
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
             sent = time.perf_counter()
-            ok = await call()
-            window.latencies.append(time.perf_counter() - sent)
-            window.errors += not ok
+            errors += not await call(c)
+            latencies.append(time.perf_counter() - sent)
 
-    tasks = [asyncio.create_task(run(call)) for call in calls]
-    cpu0, client0 = server.cpu_seconds(), time.process_time()
-    started = time.perf_counter()
+    cpu0, started = cpu_seconds(pid), time.perf_counter()
     deadline = started + max_seconds
-    start_gate.set()
-    await asyncio.gather(*tasks)
-    window.wall = time.perf_counter() - started
-    window.server_cpu = server.cpu_seconds() - cpu0
-    window.client_cpu = time.process_time() - client0
-    return window
+    await asyncio.gather(*(run(c) for c in clients))
+    wall = time.perf_counter() - started
+    for c in clients:
+        await c.close()
+    latencies.sort()
+    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / wall,
+            "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "p99_ms": latencies[max(0, -(-99 * len(latencies) // 100) - 1)] * 1000,
+            "server_cpu_ms": (cpu_seconds(pid) - cpu0) / len(latencies) * 1000}
 
 
-async def _workers(server: ServerProcess, login: bool) -> list[Worker]:
-    workers = [Worker(server.url, USERS[i % len(USERS)]) for i in range(CONCURRENCY)]
-    if login:
-        for worker in workers:  # one at a time: logins are not what is measured
-            await worker.login()
-    return workers
-
-
-async def _measure(servers: dict[str, ServerProcess], rounds: Iterable[int],
-                   max_requests: int, max_seconds: float) -> dict[str, list[dict[str, float]]]:
-    """Every scenario once per round, in turn, so drift of the machine hits all alike."""
-    clients = {name: await _workers(server, login=name != "bare")
-               for name, server in servers.items()}
-    scenarios: dict[str, tuple[ServerProcess, list[Callable[[], Awaitable[bool]]]]] = {
-        "bare": (servers["bare"], [w.bare for w in clients["bare"]])}
-    for store in STORES:
-        scenarios[f"get-{store}"] = (servers[store], [w.get for w in clients[store]])
-        scenarios[f"refresh-{store}"] = (servers[store], [w.rotate for w in clients[store]])
+async def _measure(servers: dict[str, tuple[str, int]], rounds: int, max_requests: int,
+                   max_seconds: float) -> dict[str, list[dict[str, float]]]:
+    clients = {name: [Client(url, USERS[i % len(USERS)]) for i in range(CLIENTS)]
+               for name, (url, _) in servers.items()}
+    for name in ("memory", "sqlite"):
+        for c in clients[name]:  # one at a time: logins are not what is measured
+            await c.login()
+            await c.close()
+    scenarios: dict[str, tuple[str, Callable[[Client], Awaitable[bool]]]] = {
+        "bare": ("bare", Client.bare), "get-memory": ("memory", Client.get),
+        "refresh-memory": ("memory", Client.refresh), "get-sqlite": ("sqlite", Client.get),
+        "refresh-sqlite": ("sqlite", Client.refresh)}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in scenarios}
-    for _ in rounds:
-        for name, (server, calls) in scenarios.items():
-            window = await _window(server, calls, max_requests, max_seconds)
-            runs[name].append(window.summary())
-    for workers in clients.values():
-        for w in workers:
-            await w.http.close()
+    for _ in range(rounds):
+        for name, (server, call) in scenarios.items():
+            runs[name].append(await _window(clients[server], call, servers[server][1],
+                                            max_requests, max_seconds))
     return runs
 
 
-def _in_thread(coroutine: Any) -> Any:
-    # A thread of its own: Playwright's sync API may have left an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def measure(tmp: Path, rounds: Iterable[int], max_requests: int = 3000,
-            max_seconds: float = 2.0) -> dict[str, Any]:
-    """The bare app and a backend per store, all up at once (idle ones cost nothing)."""
+def measure(tmp: Path, rounds: int, max_requests: int,
+            max_seconds: float) -> dict[str, list[dict[str, float]]]:
     with ExitStack() as stack:
-        servers = {"bare": stack.enter_context(server_process("bench.bare_app"))}
-        for store, spec in STORES.items():
-            spec = spec.format(tmp=tmp)
-            servers[store] = stack.enter_context(
-                server_process("mock_backend", "--test-control", "--store", spec))
-        raw = _in_thread(_measure(servers, rounds, max_requests, max_seconds))
-    return summarize(raw, max_requests, max_seconds)
-
-
-def summarize(raw: dict[str, list[dict[str, float]]], max_requests: int,
-              max_seconds: float) -> dict[str, Any]:
-    scenarios: dict[str, Any] = {}
-    for name, runs in raw.items():
-        scenarios[name] = {key: Figure.of([r[key] for r in runs]).as_dict()
-                           for key in ("throughput_rps", "p50_ms", "p99_ms",
-                                       "server_cpu_ms_per_request", "client_cpu_share")}
-        scenarios[name]["requests"] = [int(r["requests"]) for r in runs]
-        scenarios[name]["errors"] = [int(r["errors"]) for r in runs]
-    bare = scenarios["bare"]
-    for s in scenarios.values():
-        s["throughput_vs_bare"] = ratio(s["throughput_rps"]["median"],
-                                        bare["throughput_rps"]["median"])
-        s["server_cpu_vs_bare"] = ratio(s["server_cpu_ms_per_request"]["median"],
-                                        bare["server_cpu_ms_per_request"]["median"])
-    return {"concurrency": CONCURRENCY, "max_requests": max_requests,
-            "max_seconds": max_seconds, "scenarios": scenarios}
+        servers = {"bare": stack.enter_context(serve("bench.bare_app")),
+                   "memory": stack.enter_context(serve("mock_backend", "--test-control")),
+                   "sqlite": stack.enter_context(serve(
+                       "mock_backend", "--test-control", "--store", f"sqlite:{tmp}/tokens.db"))}
+        # A thread of its own: Playwright's sync API may have left an event loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, _measure(servers, rounds, max_requests,
+                                                     max_seconds)).result()
