@@ -19,15 +19,47 @@ function pathOf(req) {
   return new URL(req.url).pathname;
 }
 
+// At most `limit` requests at once (0: no limit); the others wait their turn, first come
+// first served.
+class Slots {
+  #free;
+  #waiting = [];
+
+  constructor(limit) {
+    this.#free = limit > 0 ? limit : Infinity;
+  }
+
+  async take() {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  give() {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free += 1;
+  }
+}
+
 export class AuthInterceptor {
   #auth;
   #log;
   #apiOrigin;
   #authEndpoints;
+  // Over HTTP/1.1 a browser has six connections per origin and queues the rest of the
+  // requests itself, in its own order: a refresh started by the first 401 of a burst would
+  // wait behind every request of the burst, each sent with the expired token and each
+  // answered 401. Queued here instead, they go out after the refresh, with the new token.
+  // Auth endpoints (the refresh among them) never wait for a slot.
+  #slots;
 
   constructor(auth, config, log) {
     this.#auth = auth;
     this.#log = log;
+    this.#slots = new Slots(config.maxApiRequestsInFlight);
     this.#apiOrigin = config.apiOrigin;
     this.#authEndpoints = new Set(AUTH_ENDPOINTS.map((p) => {
       const url = new URL(config.apiBaseUrl + p);
@@ -42,12 +74,17 @@ export class AuthInterceptor {
     if (url.origin !== this.#apiOrigin) return next(req);
     if (this.#authEndpoints.has(url.origin + url.pathname)) return next(req);
 
-    const before = await this.#auth.ensureFreshToken();
-    const sent = { token: this.#auth.accessToken, round: this.#auth.refreshRound };
-    const res = await next(withBearer(req, sent.token));
-    // A 403 is a valid token without the right scope: no refresh, no logout (RFC 6750 3.1).
-    if (res.status !== 401 || sent.token === null) return res;
-    return this.#recover(req, next, sent, res, before);
+    await this.#slots.take();
+    try {
+      const before = await this.#auth.ensureFreshToken();
+      const sent = { token: this.#auth.accessToken, round: this.#auth.refreshRound };
+      const res = await next(withBearer(req, sent.token));
+      // A 403 is a valid token without the right scope: no refresh, no logout (RFC 6750 3.1).
+      if (res.status !== 401 || sent.token === null) return res;
+      return await this.#recover(req, next, sent, res, before);
+    } finally {
+      this.#slots.give();
+    }
   }
 
   // One retry at most, with whatever token the session holds after the recovery step;

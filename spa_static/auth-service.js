@@ -205,6 +205,9 @@ export class AuthService extends EventTarget {
     const res = await this.#http.post(apiUrl("/api/refresh-token"), undefined, {
       headers: { ...CSRF_HEADERS, ...SKIP_AUTH },
       signal: controller.signal,
+      // Ahead of the requests the browser still queues for a connection (six per origin over
+      // HTTP/1.1): a burst of doomed requests must not hold back the refresh they wait for.
+      priority: "high",
     });
     clearTimeout(timer);
     if (res.status === 200 && typeof res.body?.accessToken === "string") {

@@ -29,6 +29,9 @@ export const config = Object.freeze({
   lockWaitSeconds: nonNegative(injected.lockWaitSeconds, 15),
   // How long a tab that waited for another tab's refresh waits for that tab's token.
   crossTabWaitSeconds: nonNegative(injected.crossTabWaitSeconds, 1),
+  // API requests this tab has on the wire at once, the rest queued in the app (0: no
+  // limit): the six connections per origin a browser opens over HTTP/1.1.
+  maxApiRequestsInFlight: nonNegative(injected.maxApiRequestsInFlight, 6),
   // Entries kept in the activity log panel.
   activityLogLimit: nonNegative(injected.activityLogLimit, 500),
 });

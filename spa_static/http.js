@@ -6,12 +6,13 @@
 // chain rejects, so no caller can leave an unhandled rejection behind.
 
 export class HttpRequest {
-  constructor(method, url, { body, headers, signal } = {}) {
+  constructor(method, url, { body, headers, signal, priority } = {}) {
     this.method = method.toUpperCase();
     this.url = new URL(url, window.location.href).href;
     this.body = body;
     this.headers = new Headers(headers);
     this.signal = signal;
+    this.priority = priority;
     Object.freeze(this);
   }
 
@@ -24,6 +25,7 @@ export class HttpRequest {
       body: "body" in changes ? changes.body : this.body,
       headers,
       signal: "signal" in changes ? changes.signal : this.signal,
+      priority: "priority" in changes ? changes.priority : this.priority,
     });
   }
 }
@@ -59,6 +61,7 @@ export class FetchBackend {
   async handle(req) {
     const headers = new Headers(req.headers);
     const init = { method: req.method, headers, credentials: "include", cache: "no-store", signal: req.signal };
+    if (req.priority) init.priority = req.priority;
     if (req.body !== undefined && req.body !== null) {
       init.body = JSON.stringify(req.body);
       if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
