@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     generation INTEGER NOT NULL
 );
 """
+# A wait for this process's turn shorter than this leaves SQLite's busy wait as it is.
+_WAIT_SLACK_S = 0.05
 _FAMILY_COLUMNS = ("id, user_id, created_at, expires_at, last_used_at, generation, "
                    "rotated_at, state, reason")
 
@@ -73,22 +76,26 @@ class SQLiteStore:
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
         self._timeout = busy_timeout_s
-        self._local = threading.local()
+        # One connection, one transaction at a time in this process: threads queue on this
+        # lock, which wakes the next one the moment a transaction ends. Left to SQLite's
+        # busy handler they would poll for the write lock with sleeps of up to 100 ms.
+        # Other processes sharing the file still meet BEGIN IMMEDIATE and the busy wait.
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._guard():
+        with self._lock, self._guard():
             conn = self._connect()
             conn.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if self._conn is None:
             # isolation_level=None: transactions are opened explicitly with BEGIN IMMEDIATE.
             conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+            self._conn = conn
+        return self._conn
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -99,27 +106,53 @@ class SQLiteStore:
             raise StoreUnavailable(f"token store {self.path}: {exc}") from None
 
     def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+        conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
 
     @contextmanager
     def transaction(self, wait: bool = True) -> Iterator[_SQLiteTransaction]:
-        with self._guard():
-            if not self.path.exists():
-                raise sqlite3.OperationalError("database file is missing")
-            conn = self._connect()
-            if wait:
-                conn.execute("BEGIN IMMEDIATE")
-            else:
-                self._begin_at_once(conn)
-            try:
-                yield _SQLiteTransaction(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        left = self._acquire(wait)
+        try:
+            with self._guard():
+                if not self.path.exists():
+                    raise sqlite3.OperationalError("database file is missing")
+                conn = self._connect()
+                if wait:
+                    self._begin(conn, left)
+                else:
+                    self._begin_at_once(conn)
+                try:
+                    yield _SQLiteTransaction(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        finally:
+            self._lock.release()
+
+    def _acquire(self, wait: bool) -> float:
+        """Take this process's turn; the seconds of the busy wait still left for SQLite's
+        write lock, so the wait for both together stays within the one busy timeout."""
+        if not wait:
+            if not self._lock.acquire(blocking=False):
+                raise StoreBusy(f"token store {self.path}: another transaction holds the "
+                                "write lock")
+            return 0.0
+        started = time.monotonic()
+        if not self._lock.acquire(timeout=self._timeout):
+            raise StoreUnavailable(f"token store {self.path}: database is locked")
+        return self._timeout - (time.monotonic() - started)
+
+    def _begin(self, conn: sqlite3.Connection, left: float) -> None:
+        if left >= self._timeout - _WAIT_SLACK_S:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        conn.execute(f"PRAGMA busy_timeout = {max(int(left * 1000), 0)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def _begin_at_once(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA busy_timeout = 0")
@@ -138,4 +171,9 @@ class SQLiteStore:
             tx.delete_all()
 
     def close(self) -> None:
-        self._drop_connection()
+        # A transaction still running (a refresh held at shutdown) keeps its connection.
+        if self._lock.acquire(timeout=self._timeout):
+            try:
+                self._drop_connection()
+            finally:
+                self._lock.release()
