@@ -23,7 +23,7 @@ from mock_backend.deps import BackendDep, bearer_token
 from mock_backend.errors import ApiError, bearer_challenge
 from mock_backend.profile import ApiProfile
 from mock_backend.security import InvalidAccessToken
-from mock_backend.sessions import IssuedRefresh, RefreshRejected
+from mock_backend.sessions import IssuedRefresh, RefreshRejected, on_the_loop_unless_busy
 from mock_backend.state import Backend
 from mock_backend.users import User, authenticate, user_by_id
 
@@ -185,7 +185,7 @@ def build_router(profile: ApiProfile) -> APIRouter:
         """Tells the journal which family a refresh value outside the cookie belongs to (the
         journal reads the cookie itself)."""
         if value and hands_out:
-            found = await run_in_threadpool(backend.sessions.lookup, value)
+            found = await on_the_loop_unless_busy(backend.sessions.lookup, value)
             if found:
                 request.scope.setdefault("state", {})["refresh_family"] = found
 
@@ -218,10 +218,14 @@ def build_router(profile: ApiProfile) -> APIRouter:
         arrived_at = request.scope.get("state", {}).get("arrived_at")
         await record(request, backend, value)
         fault = backend.faults.take(request.method, request.url.path, at="checked")
-        held = (lambda: anyio.from_thread.run(fault.hold)) if fault is not None else None
         try:
-            issued = await run_in_threadpool(backend.sessions.rotate, value, backend.clock.now,
-                                             arrived_at, held)
+            if fault is None:
+                issued = await on_the_loop_unless_busy(backend.sessions.rotate, value,
+                                                       backend.clock.now, arrived_at)
+            else:  # held inside the transaction until the loop releases it
+                issued = await run_in_threadpool(backend.sessions.rotate, value,
+                                                 backend.clock.now, arrived_at,
+                                                 lambda: anyio.from_thread.run(fault.hold))
         except RefreshRejected as exc:
             raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
                                     clear_cookie=exc.clear_cookie) from None
