@@ -12,12 +12,15 @@ import hmac
 import json
 import secrets
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm, get_default_algorithms
+from jwt.utils import base64url_encode
+from jwt.warnings import InsecureKeyLengthWarning
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "jti", "iat", "exp", "sid", "role")
@@ -69,6 +72,15 @@ class TokenSigner:
             self._public_jwk = json.loads(OKPAlgorithm.to_jwk(private_ed.public_key()))
         else:
             raise ValueError(f"unsupported algorithm {alg!r}")
+        # What jwt.encode does for every token, done once: the key's checks (PyJWT tries
+        # to read an HMAC secret as a PEM, SSH or DER key each time) and the header, which
+        # is the same for every token.
+        self._algorithm = get_default_algorithms()[alg]
+        self._prepared_key = self._algorithm.prepare_key(self._signing_key)
+        self._key_length_warning = self._algorithm.check_key_length(self._prepared_key)
+        header = {"typ": ACCESS_TOKEN_TYPE, "alg": alg, "kid": self.kid}
+        self._header_segment = base64url_encode(
+            json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
 
     @property
     def verify_key(self) -> Any:
@@ -94,11 +106,20 @@ class TokenSigner:
             "sid": sid,
             "role": role,
         }
-        headers = {"typ": ACCESS_TOKEN_TYPE, "kid": self.kid}
-        token = jwt.encode(payload, self._signing_key, algorithm=self.alg, headers=headers)
+        token = self._encode(payload)
         # Exactly what verifying it would give: our header, our signature, every claim.
         self._remember(token, payload)
         return token, jti
+
+    def _encode(self, payload: dict[str, Any]) -> str:
+        """Byte for byte `jwt.encode(payload, key, algorithm=alg, headers={"typ": "at+jwt",
+        "kid": kid})`."""
+        if self._key_length_warning:
+            warnings.warn(self._key_length_warning, InsecureKeyLengthWarning, stacklevel=3)
+        signing_input = self._header_segment + b"." + base64url_encode(
+            json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        signature = self._algorithm.sign(signing_input, self._prepared_key)
+        return (signing_input + b"." + base64url_encode(signature)).decode("utf-8")
 
     def verify(self, token: str, now: float) -> AccessClaims:
         """Verify signature and claims against the backend clock's `now`.
