@@ -26,6 +26,10 @@ _RECORDED_HEADERS = (b"authorization", b"cookie", b"origin")
 # SimpleCookie reads exactly as a split does; anything else goes to SimpleCookie.
 _PAIR = r"[A-Za-z0-9_-]+=[A-Za-z0-9_-]*"
 _PLAIN_COOKIES = re.compile(rf"{_PAIR}(?:; {_PAIR})*")
+# A Set-Cookie header as the backend writes one for a new value.
+_PLAIN_SET_COOKIE = re.compile(
+    r"([A-Za-z0-9_-]+)=([A-Za-z0-9_-]*)"
+    r"(?:; (?:HttpOnly|Secure|Max-Age=[0-9]+|Path=/[A-Za-z0-9/_.~-]*|SameSite=(?:strict|lax)))*")
 _ATTRIBUTES: Morsel[str] = Morsel()  # names SimpleCookie reads as attributes, not cookies
 
 
@@ -170,6 +174,19 @@ class ObserveMiddleware:
         return found if found else (None, None)
 
 
+def set_cookie_value(header: str, name: str) -> str | None:
+    """The value a Set-Cookie header gives cookie `name`, as SimpleCookie reads it."""
+    plain = _PLAIN_SET_COOKIE.fullmatch(header)
+    if plain and not _ATTRIBUTES.isReservedKey(plain[1]):
+        return plain[2] if plain[1] == name else None
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
 def cookie_value(header: str | None, name: str) -> str | None:
     """The value of cookie `name` in a Cookie header, as SimpleCookie reads it."""
     if not header:
@@ -215,13 +232,9 @@ class IssuedTokens:
             self.body += message.get("body", b"")
 
     def _read_cookie(self, header: str) -> None:
-        try:
-            jar = SimpleCookie(header)
-        except CookieError:
-            return
-        morsel = jar.get(self.cookie_name)
-        if morsel is not None and morsel.value:
-            self.refresh_token = morsel.value
+        value = set_cookie_value(header, self.cookie_name)
+        if value:
+            self.refresh_token = value
 
     def result(self, status: int, signer: TokenSigner) -> dict[str, str | None]:
         access = None

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import anyio.from_thread
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
@@ -209,10 +209,10 @@ def build_router(profile: ApiProfile) -> APIRouter:
             answer[login_api.user] = user.public()
         return answer
 
-    @router.api_route(refresh_api.endpoint.path, methods=[refresh_api.endpoint.method],
-                      dependencies=[Depends(whole_request)])
+    @router.api_route(refresh_api.endpoint.path, methods=[refresh_api.endpoint.method])
     async def refresh_token(request: Request, response: Response,
                             backend: BackendDep) -> dict[str, Any]:
+        await whole_request(request)  # first, as a dependency would run; without its cost
         check_csrf(request, backend.settings)
         value = await presented_refresh(request, profile)
         arrived_at = request.scope.get("state", {}).get("arrived_at")
