@@ -8,6 +8,7 @@ the spelling, rotation, reuse detection and the CSRF checks are the same.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +27,8 @@ from mock_backend.security import InvalidAccessToken
 from mock_backend.sessions import IssuedRefresh, RefreshRejected, on_the_loop_unless_busy
 from mock_backend.state import Backend
 from mock_backend.users import User, authenticate, user_by_id
+
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_-]+")
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=320)]
 Value = Annotated[StrictStr, Field(min_length=1, max_length=8192)]
@@ -82,6 +85,13 @@ def set_refresh_cookie(response: Response, backend: Backend, issued: IssuedRefre
     s = backend.settings
     remaining = int(issued.family.expires_at - backend.clock.now())
     # Max-Age never outlives the family; no Domain, so the cookie is host-only.
+    if _PLAIN_VALUE.fullmatch(issued.value):  # every value new_refresh_value makes
+        # The header Response.set_cookie writes (SimpleCookie: attributes in sorted order,
+        # nothing to quote), without building a SimpleCookie for it.
+        response.raw_headers.append((b"set-cookie", (
+            f"{s.cookie_name}={issued.value}; HttpOnly; Max-Age={max(remaining, 1)}; "
+            f"Path={s.cookie_path}; SameSite=strict; Secure").encode("latin-1")))
+        return
     response.set_cookie(s.cookie_name, issued.value, max_age=max(remaining, 1), path=s.cookie_path,
                         secure=True, httponly=True, samesite="strict")
 
