@@ -7,6 +7,7 @@ the spelling, rotation, reuse detection and the CSRF checks are the same.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from typing import Annotated, Any
@@ -127,6 +128,29 @@ def _refresh_rejected(backend: Backend, reason: str, *, value_sent: bool,
     return ApiError(status, code, f"refresh token {reason}", headers)
 
 
+async def left_already(request: Request) -> bool:
+    """Request.is_disconnected without its cost: whether the next message is there already
+    and says the client left, asked without waiting for one.
+
+    is_disconnected asks by waiting for the message inside a cancelled scope, which costs a
+    pass of the event loop and the unwinding of the cancellation: about a third of a
+    refresh's own time. The same question can be put by running the receive coroutine up to
+    the point where it would wait, and dropping it there; a message it returns before that
+    is taken, as is_disconnected takes it.
+    """
+    receive = request.receive
+    if not inspect.iscoroutinefunction(receive):  # an awaitable of another kind
+        return await request.is_disconnected()
+    step = receive()
+    try:
+        step.send(None)
+    except StopIteration as done:  # it had the message at hand
+        return bool(done.value.get("type") == "http.disconnect")
+    finally:
+        step.close()  # it was about to wait: nothing has arrived
+    return False
+
+
 async def whole_request(request: Request) -> None:
     """Read the request to its end before anything rotates.
 
@@ -136,7 +160,7 @@ async def whole_request(request: Request) -> None:
     """
     try:
         await request.body()
-        gone = await request.is_disconnected()
+        gone = await left_already(request)
     except ClientDisconnect:
         gone = True
     if gone:
