@@ -7,6 +7,8 @@ cross-site form cannot send and a cross-origin fetch can send only after a CORS 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fastapi import Request
 
 from mock_backend.config import Settings, normalize_origin
@@ -17,8 +19,13 @@ def own_origin(request: Request) -> str | None:
     host = request.headers.get("host")
     if not host:
         return None
+    return _origin_of(request.url.scheme, host)
+
+
+@lru_cache(maxsize=256)  # a server is reached under a handful of Host names
+def _origin_of(scheme: str, host: str) -> str | None:
     try:
-        return normalize_origin(f"{request.url.scheme}://{host}")
+        return normalize_origin(f"{scheme}://{host}")
     except ValueError:  # ConfigError, or urllib's for a port that is no number or an open [
         return None
 

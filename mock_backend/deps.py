@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes: the backend, the bearer token, the current user."""
+"""Dependencies shared by the routes: the backend, the bearer token, the current user.
+
+All `async def`: a plain `def` dependency runs in a worker thread, and the hand-over to it
+and back costs more than the work of any of these.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from fastapi import Depends, Request
 
 from mock_backend.errors import insufficient_scope, invalid_request, unauthorized
 from mock_backend.security import AccessClaims, InvalidAccessToken
+from mock_backend.sessions import on_the_loop_unless_busy
 from mock_backend.state import Backend
 from mock_backend.users import User, user_by_id
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
 
@@ -45,7 +50,7 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
-def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
+async def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
     token = bearer_token(request)
     if token is None:
         raise unauthorized("authentication required", token_sent=False)
@@ -54,7 +59,7 @@ def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
     except InvalidAccessToken:
         raise unauthorized("the access token is invalid or expired", token_sent=True) from None
     # `sid` binds the token to its refresh family: logout revokes both at once.
-    if not backend.sessions.is_live(claims.sid):
+    if not await on_the_loop_unless_busy(backend.sessions.is_live, claims.sid):
         raise unauthorized("the session of this access token has ended", token_sent=True)
     return claims
 
@@ -62,7 +67,7 @@ def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
 Claims = Annotated[AccessClaims, Depends(current_claims)]
 
 
-def current_user(claims: Claims) -> User:
+async def current_user(claims: Claims) -> User:
     user = user_by_id(claims.sub)
     if user is None:
         raise unauthorized("unknown subject", token_sent=True)
@@ -72,7 +77,7 @@ def current_user(claims: Claims) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def admin_user(user: CurrentUser, claims: Claims) -> User:
+async def admin_user(user: CurrentUser, claims: Claims) -> User:
     if claims.role != "admin":
         raise insufficient_scope("admin")
     return user

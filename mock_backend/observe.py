@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from http.cookies import CookieError, SimpleCookie
+import re
+from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_backend.faults import Fault
 from mock_backend.security import TokenSigner
-from mock_backend.store import StoreBusy
+from mock_backend.sessions import on_the_loop_unless_busy
 
 if TYPE_CHECKING:
     from mock_backend.profile import ApiProfile
@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 
 CONTROL_PREFIX = "/__harness"
 MAX_RECORDED_BODY = 64 * 1024
+_RECORDED_HEADERS = (b"authorization", b"cookie", b"origin")
+# A Cookie header of plain `name=value` pairs (what browsers send for our cookie), which
+# SimpleCookie reads exactly as a split does; anything else goes to SimpleCookie.
+_PAIR = r"[A-Za-z0-9_-]+=[A-Za-z0-9_-]*"
+_PLAIN_COOKIES = re.compile(rf"{_PAIR}(?:; {_PAIR})*")
+# A Set-Cookie header as the backend writes one for a new value.
+_PLAIN_SET_COOKIE = re.compile(
+    r"([A-Za-z0-9_-]+)=([A-Za-z0-9_-]*)"
+    r"(?:; (?:HttpOnly|Secure|Max-Age=[0-9]+|Path=/[A-Za-z0-9/_.~-]*|SameSite=(?:strict|lax)))*")
+_ATTRIBUTES: Morsel[str] = Morsel()  # names SimpleCookie reads as attributes, not cookies
 
 
 class DroppedConnection(Exception):
@@ -52,7 +62,11 @@ class ObserveMiddleware:
             await self.app(scope, receive, send)
             return
         b = self.backend
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:  # the last of a repeated header, as a dict has it
+            name = name.lower()
+            if name in _RECORDED_HEADERS:
+                headers[name.decode("latin-1")] = value.decode("latin-1")
         entry = b.journal.begin({
             "start": b.clock.now(), "method": scope["method"], "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
@@ -150,24 +164,49 @@ class ObserveMiddleware:
         return self.backend.signer.unverified_jti(authorization[7:].strip())
 
     async def _refresh_of(self, cookie_header: str | None) -> tuple[str | None, int | None]:
-        if not cookie_header:
+        value = cookie_value(cookie_header, self.backend.settings.cookie_name)
+        if not value:
             return None, None
         try:
-            jar = SimpleCookie(cookie_header)
-        except CookieError:
-            return None, None
-        morsel = jar.get(self.backend.settings.cookie_name)
-        if morsel is None or not morsel.value:
-            return None, None
-        sessions = self.backend.sessions
-        try:
-            try:
-                found = sessions.lookup(morsel.value, wait=False)
-            except StoreBusy:  # wait off the event loop, which must stay free to release it
-                found = await run_in_threadpool(sessions.lookup, morsel.value)
+            found = await on_the_loop_unless_busy(self.backend.sessions.lookup, value)
         except Exception:  # an unavailable store must not break journaling
             return None, None
         return found if found else (None, None)
+
+
+def set_cookie_value(header: str, name: str) -> str | None:
+    """The value a Set-Cookie header gives cookie `name`, as SimpleCookie reads it."""
+    plain = _PLAIN_SET_COOKIE.fullmatch(header)
+    if plain and not _ATTRIBUTES.isReservedKey(plain[1]):
+        return plain[2] if plain[1] == name else None
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header, as SimpleCookie reads it."""
+    if not header:
+        return None
+    if _PLAIN_COOKIES.fullmatch(header):
+        value = None
+        for pair in header.split("; "):
+            key, _, found = pair.partition("=")
+            if _ATTRIBUTES.isReservedKey(key):
+                break  # not a plain list of cookies after all
+            if key == name:
+                value = found
+        else:
+            return value
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
 
 
 class IssuedTokens:
@@ -193,13 +232,9 @@ class IssuedTokens:
             self.body += message.get("body", b"")
 
     def _read_cookie(self, header: str) -> None:
-        try:
-            jar = SimpleCookie(header)
-        except CookieError:
-            return
-        morsel = jar.get(self.cookie_name)
-        if morsel is not None and morsel.value:
-            self.refresh_token = morsel.value
+        value = set_cookie_value(header, self.cookie_name)
+        if value:
+            self.refresh_token = value
 
     def result(self, status: int, signer: TokenSigner) -> dict[str, str | None]:
         access = None

@@ -11,16 +11,25 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm, get_default_algorithms
+from jwt.utils import base64url_encode
+from jwt.warnings import InsecureKeyLengthWarning
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "jti", "iat", "exp", "sid", "role")
 _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
+# Tokens whose signature and time-independent claims already passed, by their exact text.
+# An SPA sends one access token with every call until it expires, and the journal reads
+# the token the route verifies: decoding it (PyJWT checks each base64 character in Python)
+# cost more than the rest of such a request. Tokens that fail are never kept.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidAccessToken(Exception):
@@ -46,6 +55,8 @@ class TokenSigner:
         self.audience = audience
         self.kid = secrets.token_hex(8)
         self._public_jwk: dict[str, Any] | None = None
+        self._verified: dict[str, dict[str, Any]] = {}
+        self._verified_lock = threading.Lock()
         if alg == "HS256":
             if not secret:
                 raise ValueError("HS256 needs a secret")
@@ -61,6 +72,15 @@ class TokenSigner:
             self._public_jwk = json.loads(OKPAlgorithm.to_jwk(private_ed.public_key()))
         else:
             raise ValueError(f"unsupported algorithm {alg!r}")
+        # What jwt.encode does for every token, done once: the key's checks (PyJWT tries
+        # to read an HMAC secret as a PEM, SSH or DER key each time) and the header, which
+        # is the same for every token.
+        self._algorithm = get_default_algorithms()[alg]
+        self._prepared_key = self._algorithm.prepare_key(self._signing_key)
+        self._key_length_warning = self._algorithm.check_key_length(self._prepared_key)
+        header = {"typ": ACCESS_TOKEN_TYPE, "alg": alg, "kid": self.kid}
+        self._header_segment = base64url_encode(
+            json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
 
     @property
     def verify_key(self) -> Any:
@@ -86,14 +106,34 @@ class TokenSigner:
             "sid": sid,
             "role": role,
         }
-        headers = {"typ": ACCESS_TOKEN_TYPE, "kid": self.kid}
-        return jwt.encode(payload, self._signing_key, algorithm=self.alg, headers=headers), jti
+        token = self._encode(payload)
+        # Exactly what verifying it would give: our header, our signature, every claim.
+        self._remember(token, payload)
+        return token, jti
+
+    def _encode(self, payload: dict[str, Any]) -> str:
+        """Byte for byte `jwt.encode(payload, key, algorithm=alg, headers={"typ": "at+jwt",
+        "kid": kid})`."""
+        if self._key_length_warning:
+            warnings.warn(self._key_length_warning, InsecureKeyLengthWarning, stacklevel=3)
+        signing_input = self._header_segment + b"." + base64url_encode(
+            json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        signature = self._algorithm.sign(signing_input, self._prepared_key)
+        return (signing_input + b"." + base64url_encode(signature)).decode("utf-8")
 
     def verify(self, token: str, now: float) -> AccessClaims:
         """Verify signature and claims against the backend clock's `now`.
 
         Never pass `algorithms` taken from the token: it is pinned to the configured one.
         """
+        return _check_claims(self._verified_payload(token), now)
+
+    def _verified_payload(self, token: str) -> dict[str, Any]:
+        """Everything but the time: header, signature, issuer, audience, required claims.
+        Raises InvalidAccessToken."""
+        payload = self._verified.get(token)
+        if payload is not None:
+            return payload
         try:
             header = jwt.get_unverified_header(token)
             _check_header(header, self.kid)
@@ -103,22 +143,31 @@ class TokenSigner:
                 algorithms=[self.alg],
                 audience=self.audience,
                 issuer=self.issuer,
-                # exp/iat/nbf are checked below against the backend clock, not the wall clock.
+                # exp/iat/nbf are checked against the backend clock, not the wall clock.
                 options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
                          "verify_iat": False, "verify_nbf": False},
             )
         except jwt.PyJWTError as exc:  # InvalidKeyError is not an InvalidTokenError
             raise InvalidAccessToken(type(exc).__name__) from None
-        return _check_claims(payload, now)
+        self._remember(token, payload)
+        return payload
+
+    def _remember(self, token: str, payload: dict[str, Any]) -> None:
+        with self._verified_lock:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = payload
 
     def unverified_jti(self, token: str) -> str | None:
         """The jti of a token whose signature is ours, ignoring expiry; for the journal."""
-        try:
-            payload = jwt.decode(token, self._verify_key, algorithms=[self.alg],
-                                 options={"verify_exp": False, "verify_aud": False,
-                                          "verify_iat": False, "verify_nbf": False})
-        except jwt.PyJWTError:
-            return None
+        payload = self._verified.get(token)
+        if payload is None:
+            try:
+                payload = jwt.decode(token, self._verify_key, algorithms=[self.alg],
+                                     options={"verify_exp": False, "verify_aud": False,
+                                              "verify_iat": False, "verify_nbf": False})
+            except jwt.PyJWTError:
+                return None
         jti = payload.get("jti")
         return jti if isinstance(jti, str) else None
 

@@ -7,13 +7,30 @@ stolen copy. Each operation runs inside one store transaction, so it is atomic.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 from mock_backend.security import hash_refresh_value, new_refresh_value
-from mock_backend.store import RefreshFamily, Store, TokenRecord
+from mock_backend.store import RefreshFamily, Store, StoreBusy, TokenRecord
 from mock_backend.store.base import StoreTransaction, iter_live
+
+T = TypeVar("T")
+
+
+async def on_the_loop_unless_busy(operation: Callable[..., T], *args: Any) -> T:
+    """Run a store operation (one taking `wait`) on the event loop when the store is free,
+    sparing a worker thread its hand-over; when another transaction holds the store, wait
+    for it in a worker thread, since the loop must stay free to let that one finish (a
+    refresh held by a fault inside its transaction is released from the loop)."""
+    try:
+        return operation(*args, wait=False)
+    except StoreBusy:  # raised before the transaction began: nothing done yet
+        return await anyio.to_thread.run_sync(functools.partial(operation, *args))
 
 
 class RefreshRejected(Exception):
@@ -63,7 +80,8 @@ class RefreshSessions:
 
     def rotate(self, value: str | None, now: Callable[[], float],
                arrived_at: float | None = None,
-               checked: Callable[[], None] | None = None) -> IssuedRefresh:
+               checked: Callable[[], None] | None = None, *,
+               wait: bool = True) -> IssuedRefresh:
         """Exchange the current refresh value for its successor, exactly once.
 
         `now` is read inside the transaction, so `rotated_at` is the commit time.
@@ -71,10 +89,11 @@ class RefreshSessions:
         the race window after it, with the previous value) from a replay: only a replay
         revokes. `checked` runs once the value passed every check, inside the transaction,
         before the successor is written (a test-control fault holds a refresh there).
+        With `wait=False`, StoreBusy while another transaction holds the store.
         """
         if not value:
             raise RefreshRejected("missing")
-        with self.store.transaction() as tx:
+        with self.store.transaction(wait=wait) as tx:
             at = now()
             record = tx.find_token(hash_refresh_value(value))
             family = tx.get_family(record.family_id) if record else None
@@ -148,9 +167,10 @@ class RefreshSessions:
             record = tx.find_token(hash_refresh_value(value))
         return (record.family_id, record.generation) if record else None
 
-    def is_live(self, family_id: str) -> bool:
-        """Whether access tokens of this family are still honoured (not revoked)."""
-        with self.store.transaction() as tx:
+    def is_live(self, family_id: str, wait: bool = True) -> bool:
+        """Whether access tokens of this family are still honoured (not revoked). With
+        `wait=False`, StoreBusy while another transaction holds the store."""
+        with self.store.transaction(wait=wait) as tx:
             family = tx.get_family(family_id)
         return family is not None and family.state == "live"
 

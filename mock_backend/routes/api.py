@@ -21,19 +21,21 @@ class JobCreate(BaseModel):
 def build_router(resources: Resources) -> APIRouter:
     """The demo resources at the paths the API profile gives them."""
     router = APIRouter(tags=["demo"])
+    # `async def` where nothing may block (the job board's lock is held only for a copy);
+    # the admin's count reads the whole store and may wait for it, in a worker thread.
 
     @router.get(resources.current_user.path)
-    def current_user(user: CurrentUser) -> dict[str, str]:
+    async def current_user(user: CurrentUser) -> dict[str, str]:
         return user.public()
 
     @router.get(resources.list.path)
-    def job_list(user: CurrentUser, backend: BackendDep) -> Any:
+    async def job_list(user: CurrentUser, backend: BackendDep) -> Any:
         # Only the token's user: a `userId` query parameter is ignored, never trusted.
         jobs = backend.jobs.for_user(user.id)
         return {resources.list_field: jobs} if resources.list_field else jobs
 
     @router.post(resources.create.path, status_code=201)
-    def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
+    async def create_job(body: JobCreate, user: CurrentUser, backend: BackendDep) -> dict[str, Any]:
         return backend.jobs.create(user.id, body.title, backend.clock.now())
 
     @router.get(resources.admin.path)

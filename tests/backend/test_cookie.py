@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from starlette.responses import Response
 
 from harness.backend_client import BackendClient
 from harness.server_fixtures import ServeBackend
+from mock_backend.config import Settings
+from mock_backend.routes.auth import set_refresh_cookie
+from mock_backend.state import Backend
 from tests.backend.wire import CSRF, login, parse_set_cookie, refresh
 
 
@@ -41,3 +46,19 @@ def test_cookie_name_and_path_are_configurable(serve_backend: ServeBackend) -> N
                           headers={**CSRF, "Cookie": f"__Host-rt={cookie.value}"})
         assert again.status_code == 200, again.text
         parse_set_cookie(again, "__Host-rt")
+
+
+@pytest.mark.parametrize(("name", "path"), [("refresh_token", "/api"), ("__Host-rt", "/"),
+                                            ("rt-2_x", "/")])
+def test_the_refresh_cookie_header_is_the_one_response_set_cookie_writes(name: str,
+                                                                        path: str) -> None:
+    """The backend writes the Set-Cookie header of a new value itself; it is exactly the one
+    Starlette's Response.set_cookie writes for the same cookie."""
+    backend = Backend.build(Settings(secret=b"k" * 32, cookie_name=name, cookie_path=path))
+    issued = backend.sessions.start("u1", backend.clock.now())
+    ours, starlettes = Response(), Response()
+    set_refresh_cookie(ours, backend, issued)
+    remaining = int(issued.family.expires_at - backend.clock.now())
+    starlettes.set_cookie(name, issued.value, max_age=max(remaining, 1), path=path,
+                          secure=True, httponly=True, samesite="strict")
+    assert ours.headers.getlist("set-cookie") == starlettes.headers.getlist("set-cookie")

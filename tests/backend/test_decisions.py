@@ -6,16 +6,22 @@ docs/security.md, "Which test guards which decision", names the line each test g
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.types import Message
 
 from harness.backend_client import BackendClient
 from harness.server_fixtures import ServeBackend
 from mock_backend import Settings
+from mock_backend.routes.auth import left_already
 from mock_backend.security import hash_refresh_value
 from mock_backend.sessions import RefreshRejected, RefreshSessions, SessionPolicy
 from mock_backend.store import MemoryStore, RefreshFamily, SQLiteStore, Store, TokenRecord
@@ -156,3 +162,36 @@ def test_a_token_is_found_only_by_its_exact_digest(store: Store) -> None:
                       digest[:32], digest.upper(), f"{digest}%", "%"):
             assert tx.find_token(other) is None, other
         assert tx.find_token(digest) == TokenRecord(digest, "f1", 0)
+
+
+def _on_a_loop_of_its_own(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """A worker that already drove a browser has an event loop running in this thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(30)
+
+
+@pytest.mark.parametrize("next_message", ["disconnect", "request", "none yet"])
+def test_a_client_that_left_is_seen_as_is_disconnected_sees_it(next_message: str) -> None:
+    """whole_request asks whether the client left without waiting for a message
+    (left_already): the same answer as Request.is_disconnected, the message taken the same
+    way, and nothing left waiting when none had come."""
+
+    async def answers() -> tuple[bool, bool, int]:
+        arrived = asyncio.Event()
+
+        async def receive() -> Message:
+            if next_message == "disconnect":
+                return {"type": "http.disconnect"}
+            if next_message == "request":
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await arrived.wait()  # as uvicorn's receive waits for the next message
+            return {"type": "http.disconnect"}
+
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": []}
+        ours = await left_already(Request(scope, receive))
+        starlettes = await Request(scope, receive).is_disconnected()
+        return ours, starlettes, len(arrived._waiters or ())
+
+    ours, starlettes, still_waiting = _on_a_loop_of_its_own(answers())
+    assert ours == starlettes == (next_message == "disconnect")
+    assert still_waiting == 0

@@ -8,8 +8,10 @@ rotation split over two transactions in every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,13 +21,35 @@ from tests.backend.store_races import overlaps
 from tests.broken.store_variants import SplitRotation
 
 
+class TwoProcesses:
+    """Two SQLite stores on one file, as two backend processes share it: transactions that
+    wait run in the first, those that do not in the second. Within one process its own lock
+    keeps them apart; across processes only SQLite's write lock (BEGIN IMMEDIATE) does."""
+
+    def __init__(self, path: Path) -> None:
+        self.first, self.second = SQLiteStore(path), SQLiteStore(path)
+
+    @contextmanager
+    def transaction(self, wait: bool = True) -> Iterator[Any]:
+        with (self.first if wait else self.second).transaction(wait=wait) as tx:
+            yield tx
+
+    def reset(self) -> None:
+        self.first.reset()
+
+    def close(self) -> None:
+        self.first.close()
+        self.second.close()
+
+
 def _stores(tmp_path: Path) -> dict[str, Callable[[], Store]]:
     files = iter(range(1_000_000))
     return {"memory": MemoryStore,
-            "sqlite": lambda: SQLiteStore(tmp_path / f"tokens-{next(files)}.db")}
+            "sqlite": lambda: SQLiteStore(tmp_path / f"tokens-{next(files)}.db"),
+            "sqlite-two-processes": lambda: TwoProcesses(tmp_path / f"tokens-{next(files)}.db")}
 
 
-STORES = ["memory", "sqlite"]
+STORES = ["memory", "sqlite", "sqlite-two-processes"]
 
 
 @pytest.mark.parametrize("store", STORES)

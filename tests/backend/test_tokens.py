@@ -8,6 +8,7 @@ import pytest
 
 from harness.backend_client import BackendClient
 from harness.server_fixtures import ServeBackend
+from mock_backend.security import TokenSigner
 from tests.backend.wire import bearer, login, refresh
 
 
@@ -50,3 +51,19 @@ def test_other_users_do_not_count_towards_the_limit(http: httpx.Client,
         login(http, "alice")
     login(http, "bob")
     assert all(f["state"] == "live" for f in backend.sessions())
+
+
+@pytest.mark.parametrize("alg", ["HS256", "RS256", "EdDSA"])
+def test_the_signer_writes_exactly_what_pyjwt_writes(alg: str) -> None:
+    """The signer assembles its tokens itself (its header and key prepared once); each is
+    byte for byte the token jwt.encode makes of the same claims, and verifies."""
+    signer = TokenSigner(alg, b"k" * 32 if alg == "HS256" else None, "mock-backend", "spa")
+    token, jti = signer.issue(sub="u1", sid="family", role="user", now=2_000_000_000.5, ttl=900)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["jti"], claims["iat"], claims["exp"]) == (jti, 2_000_000_000, 2_000_000_900)
+    signing_key = b"k" * 32 if alg == "HS256" else signer._signing_key
+    assert token == jwt.encode(claims, signing_key, algorithm=alg,
+                               headers={"typ": "at+jwt", "kid": signer.kid})
+    fresh = TokenSigner(alg, b"k" * 32, "mock-backend", "spa")
+    fresh._verify_key, fresh.kid = signer.verify_key, signer.kid  # a signer that never saw it
+    assert fresh.verify(token, 2_000_000_000).jti == jti
