@@ -15,7 +15,9 @@ class SplitRotation(RefreshSessions):
     check, and two successors become live."""
 
     def rotate(self, value: str | None, now: Callable[[], float],
-               arrived_at: float | None = None) -> IssuedRefresh:
+               arrived_at: float | None = None,
+               checked: Callable[[], None] | None = None, *,
+               wait: bool = True) -> IssuedRefresh:
         if not value:
             raise RefreshRejected("missing")
         with self.store.transaction() as tx:
