@@ -1,5 +1,5 @@
 // Profile (guarded): the current user from /api/current-user, the job list, a form that
-// creates a job, and a burst control that fires N concurrent requests so that N 401s
+// creates a job, and a burst control that fires N concurrent requests so that their 401s
 // can be seen turning into one refresh.
 
 import { apiUrl } from "./config.js";
