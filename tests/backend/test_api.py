@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 import pytest
 
 from harness.backend_client import BackendClient
 from harness.server_fixtures import ServeBackend
 from mock_backend.config import default_spa_dir
+from mock_backend.spa_files import CACHED_FILE_BYTES
 from tests.backend.wire import bearer, login
 
 
@@ -112,3 +116,32 @@ def test_spa_is_served_with_history_fallback_but_not_its_python_files(
         assert http.get("/__init__.py").status_code == 404
         assert http.get("/api/unknown").json()["error"] == "not_found"
         assert http.get("/api/refresh-token").status_code == 405
+
+
+def test_spa_files_held_in_memory_follow_edits_and_large_ones_stream(
+        serve_backend: ServeBackend, tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html>app</html>")
+    module = tmp_path / "app.js"
+    module.write_text("export const v = 1;")
+    big = tmp_path / "big.js"
+    big.write_bytes(b"x" * (CACHED_FILE_BYTES + 1))
+    server = serve_backend(spa_dir=tmp_path)
+    with httpx.Client(base_url=server.url) as http:
+        first = http.get("/app.js")
+        assert first.text == "export const v = 1;"
+        assert first.headers["content-type"].startswith("text/javascript")
+        assert "etag" in first.headers and "last-modified" in first.headers
+        assert http.get("/app.js", headers={"If-None-Match": first.headers["etag"]}
+                        ).status_code == 304
+        module.write_text("export const v = 22;")  # another size
+        assert http.get("/app.js").text == "export const v = 22;"
+        module.write_text("export const v = 33;")  # the same size, a later mtime
+        later = module.stat().st_mtime_ns + 1_000_000_000
+        os.utime(module, ns=(later, later))
+        assert http.get("/app.js").text == "export const v = 33;"
+        streamed = http.get("/big.js")
+        assert len(streamed.content) == CACHED_FILE_BYTES + 1
+        assert streamed.headers["accept-ranges"] == "bytes"
+        assert http.get("/big.js", headers={"Range": "bytes=0-9"}).content == b"x" * 10
+        head = http.head("/app.js")
+        assert head.status_code == 200 and head.content == b""
