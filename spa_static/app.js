@@ -6,7 +6,7 @@ import { ActivityLog, ActivityLogInterceptor } from "./activity-log.js";
 import { FetchBackend, HttpClient } from "./http.js";
 import { TabSync } from "./cross-tab.js";
 import { AuthService } from "./auth-service.js";
-import { AuthInterceptor } from "./auth-interceptor.js";
+import { AuthInterceptor, RequestLimitInterceptor } from "./auth-interceptor.js";
 import { Router, authGuard, guestGuard } from "./router.js";
 import { byTestId } from "./dom.js";
 import { homeView } from "./view-home.js";
@@ -21,11 +21,13 @@ const log = new ActivityLog(config.activityLogLimit);
 log.attach(byTestId(document, "activity-log"));
 byTestId(document, "activity-clear").addEventListener("click", () => log.clear());
 
-// The auth interceptor comes first; the log interceptor sits next to the network, so the
-// log shows every request actually sent, retries and refreshes included.
+// The request limit comes first, then the auth interceptor; the log interceptor sits next
+// to the network, so the log shows every request actually sent, retries and refreshes
+// included.
 const http = new HttpClient(new FetchBackend());
 const auth = new AuthService({ http, tabs: new TabSync(), log, config });
-http.use(new AuthInterceptor(auth, config, log), new ActivityLogInterceptor(log));
+http.use(new RequestLimitInterceptor(config), new AuthInterceptor(auth, config, log),
+  new ActivityLogInterceptor(log));
 
 const requireSession = authGuard(auth);
 const router = new Router(document.getElementById("outlet"), {
