@@ -184,11 +184,13 @@ CORRECT_VARIANTS: dict[str, list[Patch]] = {
 }
 
 
-def build(name: str, parent: Path) -> Path:
-    """Write variant `name` into a new folder under `parent` and return the folder."""
-    target = parent / f"spa-{name}"
+def build(name: str, parent: Path, *more: str) -> Path:
+    """Write variant `name` (with the patches of the variants `more` too) into a new folder
+    under `parent` and return the folder."""
+    target = parent / "-".join(["spa", name, *more])
     shutil.copytree(default_spa_dir(), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    for file, old, new in {**VARIANTS, **CORRECT_VARIANTS}[name]:
+    every = {**VARIANTS, **CORRECT_VARIANTS}
+    for file, old, new in [patch for n in (name, *more) for patch in every[n]]:
         path = target / file
         text = path.read_text()
         count = text.count(old)
