@@ -24,8 +24,9 @@ SETTLE_TIMEOUT_MS = 15_000
 # A driver call is awaited with `wait_for_function` on the call's own promise: it returns as
 # soon as the promise settles, and its timeout runs outside the page, so a page clock a
 # check installed does not stop it (an in-page timer would: the clock fakes them all).
-# The interval is used only if the promise were not there; the wait never polls otherwise.
-POLL_MS = 100
+# How often a page still loading is looked at for `window.authHarness`, with Playwright's
+# own timer (the waits on a promise never poll: the predicate returns it at once).
+POLL_MS = 10
 # What the scripts below throw when `window.authHarness` is not there (so that a call needs
 # no probe of its own first), and the prefix of a driver call's rejection.
 _MISSING = "authHarness is missing"
@@ -57,12 +58,10 @@ _START = """([requests]) => {
 _SETTLING = """(arg) => {
   if (typeof window.authHarness !== "object" || window.authHarness === null)
     throw new Error("authHarness is missing");
-  const s = { done: false };
-  s.promise = Promise.resolve().then(() => %s).then(() => { s.done = true; return true; },
-    (e) => {
-      s.done = true;
-      throw new Error("authHarness rejected: " + JSON.stringify(String(e?.message ?? e)));
-    });
+  const s = {};
+  s.promise = Promise.resolve().then(() => %s).then(() => true, (e) => {
+    throw new Error("authHarness rejected: " + JSON.stringify(String(e?.message ?? e)));
+  });
   s.promise.catch(() => {});  // handled: the wait that reads it comes a round trip later
   return s;
 }"""

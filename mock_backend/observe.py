@@ -179,12 +179,7 @@ def set_cookie_value(header: str, name: str) -> str | None:
     plain = _PLAIN_SET_COOKIE.fullmatch(header)
     if plain and not _ATTRIBUTES.isReservedKey(plain[1]):
         return plain[2] if plain[1] == name else None
-    try:
-        jar = SimpleCookie(header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None else None
+    return _parsed_cookie_value(header, name)
 
 
 def cookie_value(header: str | None, name: str) -> str | None:
@@ -201,6 +196,11 @@ def cookie_value(header: str | None, name: str) -> str | None:
                 value = found
         else:
             return value
+    return _parsed_cookie_value(header, name)
+
+
+def _parsed_cookie_value(header: str, name: str) -> str | None:
+    """What SimpleCookie reads as cookie `name`'s value: for headers of another shape."""
     try:
         jar = SimpleCookie(header)
     except CookieError:
