@@ -15,7 +15,7 @@ TRACING ?= off
 DEMO_PORT ?= 8000
 comma := ,
 
-.PHONY: demo test bench soak install browsers angular-example lint dist clean
+.PHONY: demo test bench soak install browsers redis-server angular-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -42,8 +42,23 @@ install: $(VENV)/.installed
 browsers: install
 	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
 
+# The Redis store's tests start a real Redis server of their own: Debian's redis-server,
+# installed here as root with apt-get. Where it cannot be installed they are skipped, with
+# the reason (under CI=true a missing server fails them instead).
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing redis-server (for the Redis store's tests)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq redis-server; }; \
+	else \
+	  echo "redis-server is not installed, and only root with apt-get installs it here: the"; \
+	  echo "Redis store's tests will be skipped (install it, e.g. apt-get install redis-server)"; \
+	fi
+
 # --durations: the slowest tests are listed at the end, where the run's time goes.
-test: browsers $(if $(SKIP_ANGULAR),,angular-example)
+test: browsers redis-server $(if $(SKIP_ANGULAR),,angular-example)
 	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 # Speed and scale against their targets (docs/performance.md): about 8 minutes on a 2-core

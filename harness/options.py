@@ -26,7 +26,8 @@ def add_options(parser: pytest.Parser) -> None:
                          "aspnet-identity, oauth-token-endpoint, nestjs-cookie)")
     group.addoption("--backend-alg", choices=("HS256", "RS256", "EdDSA"), default=None,
                     help="signing algorithm of the harness's backend (default HS256)")
-    group.addoption("--backend-store", default=None, metavar="memory|sqlite:PATH",
+    group.addoption("--backend-store", default=None,
+                    metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
                     help="refresh-family store of the harness's backend (default memory)")
     group.addoption("--spa-dir", metavar="PATH", default=None,
                     help="serve this built SPA folder (history fallback) instead of the "

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mock_backend.config import (
     ALGORITHMS,
@@ -17,6 +21,8 @@ from mock_backend.config import (
 )
 from mock_backend.config import parse_duration as _parse_duration
 from mock_backend.profile import ApiProfile, ProfileError, builtin_names, load_profile
+from mock_backend.security import new_private_key_pem
+from mock_backend.store import StoreUnavailable, open_store
 
 
 def duration(text: str) -> float:
@@ -47,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alg", choices=ALGORITHMS, default="HS256",
                    help="access token signing algorithm; RS256 and EdDSA publish their key at "
                         "/.well-known/jwks.json (default HS256)")
-    p.add_argument("--store", default="memory", metavar="memory|sqlite:PATH",
-                   help="where refresh families live: memory, or a SQLite file that survives "
-                        "restarts and is shared safely by several processes (default memory)")
+    p.add_argument("--store", default="memory", metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
+                   help="where refresh families live: memory, a SQLite file, or a Redis server; "
+                        "the last two survive restarts and are shared safely by several "
+                        "processes (default memory)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
                    dest="allow_origins",
                    help="an origin (scheme://host:port) allowed by CORS with credentials and "
@@ -81,12 +88,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder served at / with history fallback (default: the bundled "
                         "reference SPA)")
     p.add_argument("--no-spa", action="store_true", help="serve the API only")
+    p.add_argument("--workers", type=_workers, default=1, metavar="N",
+                   help="serve with N processes on one port (default 1). They need a store "
+                        "they share (sqlite:PATH or redis://...), and sign with one key "
+                        "made at start unless $" + SECRET_ENV + " gives it; --test-control "
+                        "needs a single process")
     return p
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: a whole number "
+                                         "from 1 to 64")
+    return n
+
+
+def settings_from_args(args: argparse.Namespace, **keys: Any) -> Settings:
+    """The settings the arguments give; `keys`: the signing key's settings (`secret`,
+    `private_key_pem`, `key_id`) when they come from elsewhere (a `--workers` parent)."""
     profile = load_profile(args.api_profile) if args.api_profile else ApiProfile()
-    return Settings(api_profile=profile, access_ttl=args.access_ttl,
+    return Settings(**keys, api_profile=profile, access_ttl=args.access_ttl,
                     refresh_ttl=args.refresh_ttl, alg=args.alg,
                     store=args.store, allow_origins=args.allow_origins,
                     test_control=args.test_control, reuse_grace=args.reuse_grace,
@@ -104,13 +129,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.workers > 1:
+        try:
+            _prepare_workers(args, list(sys.argv[1:] if argv is None else argv))
+        except (ConfigError, ProfileError, StoreUnavailable, ValueError) as exc:
+            parser.exit(2, f"python -m mock_backend: error: {exc}\n")
+        uvicorn.run("mock_backend.__main__:worker_app", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="info", lifespan="on",
+                    **server_options())
+        return 0
     try:
         app = create_app(settings_from_args(args))
-    except (ConfigError, ProfileError, ValueError) as exc:
+    except (ConfigError, ProfileError, StoreUnavailable, ValueError) as exc:
         parser.exit(2, f"python -m mock_backend: error: {exc}\n")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on",
                 **server_options())
     return 0
+
+
+# What a `--workers` parent hands its processes: its arguments and the one signing key.
+WORKER_ENV = "MOCK_BACKEND_WORKER"
+
+
+def _prepare_workers(args: argparse.Namespace, argv: list[str]) -> None:
+    """Check what several processes need, make the key they share, and leave both in the
+    environment the worker processes start with (`worker_app` reads them)."""
+    if args.test_control:
+        raise ConfigError(
+            "--workers cannot serve --test-control: the journal, the clock and the faults live "
+            "in each process, and a request may reach any of them. Run the processes on ports "
+            "of their own, sharing the store, each with its own --test-control "
+            "(README: several backend processes)")
+    settings = settings_from_args(args, secret=_shared_secret(args.alg))
+    if settings.store == "memory":
+        raise ConfigError("--workers needs a store the processes share: --store sqlite:PATH or "
+                          "--store redis://HOST:PORT/DB (each would have a memory store of "
+                          "its own, and a refresh token would be known to one process only)")
+    open_store(settings.store).close()  # unreachable or unwritable: said now, once
+    pem = new_private_key_pem(settings.alg)
+    os.environ[WORKER_ENV] = json.dumps({
+        "argv": argv, "secret": settings.secret.hex() if settings.secret else None,
+        "private_key_pem": pem.decode() if pem else None, "key_id": secrets.token_hex(8)})
+
+
+def _shared_secret(alg: str) -> bytes | None:
+    if alg != "HS256" or os.environ.get(SECRET_ENV):
+        return None  # Settings reads the environment
+    logging.getLogger("mock_backend").warning(
+        "%s is not set: the worker processes share a random secret made at start; access "
+        "tokens will not survive a restart", SECRET_ENV)
+    return secrets.token_bytes(32)
+
+
+def worker_app() -> Any:
+    """The app of one `--workers` process (uvicorn's factory), from the parent's arguments
+    and signing key."""
+    from mock_backend import create_app
+
+    shared = json.loads(os.environ[WORKER_ENV])
+    args = build_parser().parse_args(shared["argv"])
+    pem = shared["private_key_pem"]
+    return create_app(settings_from_args(
+        args, secret=bytes.fromhex(shared["secret"]) if shared["secret"] else None,
+        private_key_pem=pem.encode() if pem else None, key_id=shared["key_id"]))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mock_backend.profile import ApiProfile, ProfileError, check_cookie_covers
+from mock_backend.store import REDIS_SCHEMES, redis_url_problem, redis_url_shown
 
 log = logging.getLogger("mock_backend")
 
@@ -70,6 +71,10 @@ class Settings:
     refresh_failure_status: int = 0  # 0: the API profile's
     spa_dir: Path | None = None
     secret: bytes | None = None
+    # RS256/EdDSA: the private key (PEM) and the key id, when several processes must sign
+    # and verify with one key (`--workers`); None: a new key pair and id per process.
+    private_key_pem: bytes | None = None
+    key_id: str | None = None
     issuer: str = "mock-backend"
     audience: str = "spa"
     csrf_header: str = FROM_PROFILE
@@ -101,10 +106,13 @@ class Settings:
             raise ConfigError(str(exc)) from None
         if self.csrf_header and not re.fullmatch(r"[A-Za-z0-9-]+", self.csrf_header):
             raise ConfigError(f"invalid CSRF header name {self.csrf_header!r}")
-        if self.store != "memory" and not self.store.startswith("sqlite:"):
-            raise ConfigError(f"invalid store {self.store!r}: use memory or sqlite:PATH")
+        if self.store != "memory" and not self.store.startswith(("sqlite:", *REDIS_SCHEMES)):
+            raise ConfigError(f"invalid store {self.store!r}: use memory, sqlite:PATH or "
+                              "redis://HOST:PORT/DB")
         if self.store == "sqlite:":
             raise ConfigError("sqlite store needs a path: sqlite:PATH")
+        if self.store.startswith(REDIS_SCHEMES) and (problem := redis_url_problem(self.store)):
+            raise ConfigError(f"invalid store {redis_url_shown(self.store)!r}: {problem}")
         self.allow_origins = [normalize_origin(o) for o in self.allow_origins]
         if self.spa_dir is not None:
             self.spa_dir = Path(self.spa_dir)

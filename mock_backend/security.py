@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm, get_default_algorithms
 from jwt.utils import base64url_encode
@@ -30,6 +31,25 @@ _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
 # the token the route verifies: decoding it (PyJWT checks each base64 character in Python)
 # cost more than the rest of such a request. Tokens that fail are never kept.
 VERIFIED_CACHE_SIZE = 4096
+
+
+def new_private_key_pem(alg: str) -> bytes | None:
+    """A new private key for RS256 or EdDSA as unencrypted PKCS #8 PEM; None for HS256."""
+    if alg == "HS256":
+        return None
+    key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
+           else ed25519.Ed25519PrivateKey.generate())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _loaded(pem: bytes | None, kind: type) -> Any:
+    if pem is None:
+        return None
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, kind):
+        raise ValueError(f"the private key is not a {kind.__name__}")
+    return key
 
 
 class InvalidAccessToken(Exception):
@@ -49,11 +69,14 @@ class AccessClaims:
 class TokenSigner:
     """Issues and verifies access tokens with one pinned algorithm and one key."""
 
-    def __init__(self, alg: str, secret: bytes | None, issuer: str, audience: str) -> None:
+    def __init__(self, alg: str, secret: bytes | None, issuer: str, audience: str,
+                 private_key_pem: bytes | None = None, kid: str | None = None) -> None:
+        """RS256 and EdDSA make a new key pair unless `private_key_pem` gives one; the key id
+        is random unless given (processes that verify each other's tokens share both)."""
         self.alg = alg
         self.issuer = issuer
         self.audience = audience
-        self.kid = secrets.token_hex(8)
+        self.kid = kid or secrets.token_hex(8)
         self._public_jwk: dict[str, Any] | None = None
         self._verified: dict[str, dict[str, Any]] = {}
         self._verified_lock = threading.Lock()
@@ -63,11 +86,13 @@ class TokenSigner:
             self._signing_key: Any = secret
             self._verify_key: Any = secret
         elif alg == "RS256":
-            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            private = _loaded(private_key_pem, rsa.RSAPrivateKey) or \
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
             self._signing_key, self._verify_key = private, private.public_key()
             self._public_jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
         elif alg == "EdDSA":
-            private_ed = ed25519.Ed25519PrivateKey.generate()
+            private_ed = _loaded(private_key_pem, ed25519.Ed25519PrivateKey) or \
+                ed25519.Ed25519PrivateKey.generate()
             self._signing_key, self._verify_key = private_ed, private_ed.public_key()
             self._public_jwk = json.loads(OKPAlgorithm.to_jwk(private_ed.public_key()))
         else:

@@ -16,10 +16,20 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from mock_backend.security import hash_refresh_value, new_refresh_value
-from mock_backend.store import RefreshFamily, Store, StoreBusy, TokenRecord
+from mock_backend.store import (
+    RefreshFamily,
+    Store,
+    StoreBusy,
+    StoreConflict,
+    StoreUnavailable,
+    TokenRecord,
+)
 from mock_backend.store.base import StoreTransaction, iter_live
 
 T = TypeVar("T")
+# Commits an optimistic store may refuse in a row before the operation gives up (503). A
+# rotation race costs its losers one: their second run reads the successor and writes nothing.
+MAX_CONFLICTS = 20
 
 
 async def on_the_loop_unless_busy(operation: Callable[..., T], *args: Any) -> T:
@@ -68,7 +78,8 @@ class RefreshSessions:
                                expires_at=now + self.policy.refresh_ttl, last_used_at=now,
                                generation=0, rotated_at=now)
         value = new_refresh_value()
-        with self.store.transaction() as tx:
+
+        def body(tx: StoreTransaction) -> None:
             live = sorted(iter_live(tx.families(user_id), now), key=lambda f: f.last_used_at)
             excess = len(live) - self.policy.max_families_per_user + 1
             for old in live[:max(excess, 0)]:
@@ -76,7 +87,23 @@ class RefreshSessions:
                 tx.put_family(old)
             tx.put_family(family)
             tx.add_token(TokenRecord(hash_refresh_value(value), family.id, 0))
+
+        self._atomically(body)
         return IssuedRefresh(value, family)
+
+    def _atomically(self, body: Callable[[StoreTransaction], T], wait: bool = True) -> T:
+        """`body` inside one store transaction. An optimistic store (Redis) may refuse the
+        commit because another transaction changed what this one read: nothing was written,
+        and `body` runs again on what is there now (the loser of a rotation race then reads
+        the successor and is told it lost)."""
+        for _ in range(MAX_CONFLICTS):
+            try:
+                with self.store.transaction(wait=wait) as tx:
+                    return body(tx)
+            except StoreConflict:
+                continue
+        raise StoreUnavailable(f"the token store refused {MAX_CONFLICTS} commits in a row: "
+                               "other transactions kept changing what this one read")
 
     def rotate(self, value: str | None, now: Callable[[], float],
                arrived_at: float | None = None,
@@ -93,7 +120,8 @@ class RefreshSessions:
         """
         if not value:
             raise RefreshRejected("missing")
-        with self.store.transaction(wait=wait) as tx:
+
+        def body(tx: StoreTransaction) -> IssuedRefresh | RefreshRejected:
             at = now()
             record = tx.find_token(hash_refresh_value(value))
             family = tx.get_family(record.family_id) if record else None
@@ -103,26 +131,27 @@ class RefreshSessions:
                 raise RefreshRejected(f"revoked ({family.reason})")
             if at >= family.expires_at:
                 raise RefreshRejected("expired")
-            rejected = None
             if record.generation != family.generation and not self._in_grace(record, family, at):
                 if self._lost_race(record, family, arrived_at):
                     raise RefreshRejected("superseded by a concurrent refresh", clear_cookie=False)
                 family.state, family.reason = "revoked", "reuse"
                 tx.put_family(family)
                 # Raising here would roll the revocation back: raise after the commit.
-                rejected = RefreshRejected("reused")
-            else:
-                if checked is not None:
-                    checked()
-                successor = new_refresh_value()
-                family.generation += 1
-                family.rotated_at = family.last_used_at = at
-                tx.put_family(family)
-                tx.add_token(TokenRecord(hash_refresh_value(successor), family.id,
-                                         family.generation))
-        if rejected:
-            raise rejected
-        return IssuedRefresh(successor, family)
+                return RefreshRejected("reused")
+            if checked is not None:
+                checked()
+            successor = new_refresh_value()
+            family.generation += 1
+            family.rotated_at = family.last_used_at = at
+            tx.put_family(family)
+            tx.add_token(TokenRecord(hash_refresh_value(successor), family.id,
+                                     family.generation))
+            return IssuedRefresh(successor, family)
+
+        outcome = self._atomically(body, wait)
+        if isinstance(outcome, RefreshRejected):
+            raise outcome
+        return outcome
 
     def _lost_race(self, record: TokenRecord, family: RefreshFamily,
                    arrived_at: float | None) -> bool:
@@ -144,13 +173,16 @@ class RefreshSessions:
         """Revoke the family the value belongs to, whatever its generation. Idempotent."""
         if not value:
             return None
-        with self.store.transaction() as tx:
-            record = tx.find_token(hash_refresh_value(value))
+        digest = hash_refresh_value(value)
+
+        def body(tx: StoreTransaction) -> RefreshFamily | None:
+            record = tx.find_token(digest)
             return self._revoke_in(tx, record.family_id, reason) if record else None
 
+        return self._atomically(body)
+
     def revoke_family(self, family_id: str, reason: str) -> RefreshFamily | None:
-        with self.store.transaction() as tx:
-            return self._revoke_in(tx, family_id, reason)
+        return self._atomically(lambda tx: self._revoke_in(tx, family_id, reason))
 
     @staticmethod
     def _revoke_in(tx: StoreTransaction, family_id: str, reason: str) -> RefreshFamily | None:
@@ -163,20 +195,17 @@ class RefreshSessions:
     def lookup(self, value: str, wait: bool = True) -> tuple[str, int] | None:
         """(family id, generation) of a refresh value, changing nothing. With `wait=False`,
         StoreBusy while another transaction holds the store."""
-        with self.store.transaction(wait=wait) as tx:
-            record = tx.find_token(hash_refresh_value(value))
+        record = self._atomically(lambda tx: tx.find_token(hash_refresh_value(value)), wait)
         return (record.family_id, record.generation) if record else None
 
     def is_live(self, family_id: str, wait: bool = True) -> bool:
         """Whether access tokens of this family are still honoured (not revoked). With
         `wait=False`, StoreBusy while another transaction holds the store."""
-        with self.store.transaction(wait=wait) as tx:
-            family = tx.get_family(family_id)
+        family = self._atomically(lambda tx: tx.get_family(family_id), wait)
         return family is not None and family.state == "live"
 
     def snapshot(self) -> list[RefreshFamily]:
-        with self.store.transaction() as tx:
-            return tx.families()
+        return self._atomically(lambda tx: tx.families())
 
     def live_count(self, now: float) -> int:
         return len(list(iter_live(self.snapshot(), now)))

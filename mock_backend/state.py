@@ -35,7 +35,8 @@ class Backend:
         jobs.reset(clock.now())
         return cls(settings=settings, clock=clock,
                    signer=TokenSigner(settings.alg, settings.secret, settings.issuer,
-                                      settings.audience),
+                                      settings.audience, settings.private_key_pem,
+                                      settings.key_id),
                    store=store, sessions=RefreshSessions(store, policy), jobs=jobs,
                    journal=Journal(), faults=FaultBook())
 

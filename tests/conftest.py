@@ -7,6 +7,8 @@ They are also the proof that the plugin is a guest: a project may define `backen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from harness.backend_client import BackendClient
@@ -28,3 +30,22 @@ def live_backend(_harness_live_backend: LiveServer) -> LiveServer:
 @pytest.fixture
 def serve_backend(harness_serve_backend: ServeBackend) -> ServeBackend:
     return harness_serve_backend
+
+
+@pytest.fixture(scope="session")
+def _redis_server_url() -> Iterator[str]:
+    from tests.redis_server import redis_server, redis_server_or_skip
+
+    with redis_server(redis_server_or_skip()) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(_redis_server_url: str) -> str:
+    """`redis://127.0.0.1:PORT/0` of this test process's Redis server, emptied for the test."""
+    import redis
+
+    url = f"{_redis_server_url}/0"
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    return url

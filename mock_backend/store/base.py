@@ -19,6 +19,11 @@ class StoreBusy(Exception):
     (`transaction(wait=False)`: how a test proves the lock is held at a given point)."""
 
 
+class StoreConflict(Exception):
+    """An optimistic transaction (the Redis store's) found, at its commit, that another one
+    changed what it read: nothing was written, and the operation runs again from the start."""
+
+
 @dataclass
 class RefreshFamily:
     """All refresh tokens descended from one login. Only `generation` is current."""
@@ -56,7 +61,8 @@ class StoreTransaction(Protocol):
 class Store(Protocol):
     def transaction(self, wait: bool = True) -> AbstractContextManager[StoreTransaction]:
         """One atomic unit: every read and write inside it is isolated from other
-        transactions. With `wait=False`, StoreBusy instead of waiting for another one."""
+        transactions. With `wait=False`, StoreBusy instead of waiting for another one.
+        An optimistic store raises StoreConflict from its commit instead of waiting."""
         ...
     def reset(self) -> None: ...
     def close(self) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,32 +22,44 @@ from harness.server_fixtures import TEST_SECRET
 @contextmanager
 def backend_process(*args: str, cwd: Path | None = None, timeout: float = 20,
                     python: str | Path = sys.executable,
-                    env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start `python -m mock_backend ARGS` on a free port; yield its URL; kill it after."""
+                    env: dict[str, str] | None = None,
+                    secret: bytes | None = TEST_SECRET) -> Iterator[str]:
+    """Start `python -m mock_backend ARGS` on a free port; yield its URL; kill it after
+    (its whole process group: a `--workers` parent and its workers). `secret=None`: no
+    MOCK_BACKEND_SECRET in its environment."""
     port = free_port()
-    env = {**(os.environ if env is None else env), "MOCK_BACKEND_SECRET": TEST_SECRET.decode()}
+    env = dict(os.environ if env is None else env)
+    env.pop("MOCK_BACKEND_SECRET", None)
+    if secret is not None:
+        env["MOCK_BACKEND_SECRET"] = secret.decode()
     proc = subprocess.Popen([str(python), "-m", "mock_backend", "--port", str(port), *args],
                             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, start_new_session=True)
     url = f"http://localhost:{port}"
     try:
-        _wait_until_serving(proc, url, timeout)
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 0
+        _wait_until_serving(proc, url, timeout, workers)
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
         if proc.stdout:
             proc.stdout.close()
 
 
-def _wait_until_serving(proc: subprocess.Popen[str], url: str, timeout: float) -> None:
-    """Read the server's log until uvicorn says it is up (an event, not a sleep)."""
+def _wait_until_serving(proc: subprocess.Popen[str], url: str, timeout: float,
+                        workers: int = 0) -> None:
+    """Read the server's log until uvicorn says it is up (an event, not a sleep): with
+    `--workers`, until each worker's app started (a worker listens from then on)."""
     assert proc.stdout is not None
     lines = []
+    started = 0
     for line in proc.stdout:
         lines.append(line)
-        if "Uvicorn running on" in line:
+        started += "Application startup complete" in line
+        if started >= workers and ("Uvicorn running on" in line if not workers
+                                   else "Application startup complete" in line):
             # Keep reading the log, or a full pipe would block the server mid-test.
             threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
             httpx.get(url + "/.well-known/jwks.json", timeout=timeout).raise_for_status()

@@ -12,7 +12,7 @@ from mock_backend.config import ConfigError, Settings, parse_duration
 
 OPTIONS = ["--host", "--port", "--access-ttl", "--refresh-ttl", "--alg", "--store",
            "--allow-origin", "--test-control", "--reuse-grace", "--race-window", "--cookie-name",
-           "--cookie-path", "--refresh-failure-status", "--spa-dir"]
+           "--cookie-path", "--refresh-failure-status", "--spa-dir", "--workers"]
 
 
 def test_help_explains_every_option() -> None:
@@ -63,7 +63,9 @@ def test_bad_arguments_exit_2_with_a_message(args: list[str]) -> None:
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"secret": b"short"}, "at least 32"),
-    ({"store": "redis://x"}, "invalid store"),
+    ({"store": "postgres://x"}, "invalid store"),
+    ({"store": "redis://127.0.0.1:6379/zero"}, "database 'zero' is not a number"),
+    ({"store": "redis://:pw@/0"}, "names no host"),
     ({"allow_origins": ["http://ok.test/path"]}, "invalid origin"),
     ({"cookie_name": "__Host-x", "cookie_path": "/api"}, "__Host-"),
     ({"access_ttl": 0}, "positive"),

@@ -64,10 +64,12 @@ def _assert_one_rotation(responses: list[httpx.Response], control: BackendClient
         assert refresh(http, parse_set_cookie(winner).value).status_code == 200
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("store", ["memory", "sqlite", "redis"])
 def test_twenty_simultaneous_refreshes_rotate_once(serve_backend: ServeBackend, tmp_path: Path,
-                                                   store: str) -> None:
-    spec = "memory" if store == "memory" else f"sqlite:{tmp_path / 'tokens.db'}"
+                                                   store: str,
+                                                   request: pytest.FixtureRequest) -> None:
+    spec = ("memory" if store == "memory" else f"sqlite:{tmp_path / 'tokens.db'}"
+            if store == "sqlite" else request.getfixturevalue("redis_url"))
     server = serve_backend(store=spec)
     with BackendClient(server.url) as control, httpx.Client(base_url=server.url) as http:
         cookie = login(http).refresh

@@ -24,7 +24,14 @@ from mock_backend import Settings
 from mock_backend.routes.auth import left_already
 from mock_backend.security import hash_refresh_value
 from mock_backend.sessions import RefreshRejected, RefreshSessions, SessionPolicy
-from mock_backend.store import MemoryStore, RefreshFamily, SQLiteStore, Store, TokenRecord
+from mock_backend.store import (
+    MemoryStore,
+    RefreshFamily,
+    SQLiteStore,
+    Store,
+    TokenRecord,
+    open_store,
+)
 from tests.backend.wire import CSRF, bearer, login, parse_set_cookie, refresh
 
 T0 = 2_000_000_000  # a whole second, for a frozen backend clock
@@ -32,9 +39,11 @@ NO_RACE_WINDOW = SessionPolicy(refresh_ttl=3600, reuse_grace=0, max_families_per
                                race_window=0)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "tokens.db")
+    opened = (MemoryStore() if request.param == "memory"
+              else SQLiteStore(tmp_path / "tokens.db") if request.param == "sqlite"
+              else open_store(request.getfixturevalue("redis_url")))
     yield opened
     opened.close()
 
@@ -107,7 +116,7 @@ def test_logout_after_reuse_keeps_the_reuse_on_record(
     assert (family["state"], family["reason"]) == ("revoked", "reuse"), family
 
 
-def test_other_users_do_not_count_towards_the_limit_in_either_store(store: Store) -> None:
+def test_other_users_do_not_count_towards_the_limit_in_any_store(store: Store) -> None:
     sessions = RefreshSessions(store, NO_RACE_WINDOW)
     for second in range(5):
         sessions.start("u1", T0 + second)
