@@ -15,7 +15,7 @@ TRACING ?= off
 DEMO_PORT ?= 8000
 comma := ,
 
-.PHONY: demo test bench soak install browsers redis-server angular-example lint dist clean
+.PHONY: demo test test-prerequisites bench soak install browsers redis-server angular-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -44,8 +44,9 @@ browsers: install
 
 # The Redis store's tests start a real Redis server of their own: Debian's redis-server,
 # installed here as root with apt-get. Where it cannot be installed they are skipped, with
-# the reason (under CI=true a missing server fails them instead).
-redis-server:
+# the reason (under CI=true a missing server fails them instead). After the browsers: two
+# apt-get runs at once would meet dpkg's lock.
+redis-server: | browsers
 	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing redis-server (for the Redis store's tests)"; \
@@ -58,8 +59,14 @@ redis-server:
 	fi
 
 # --durations: the slowest tests are listed at the end, where the run's time goes.
-test: browsers redis-server $(if $(SKIP_ANGULAR),,angular-example)
-	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+# --maxschedchunk 1: each worker is handed a test or two at a time. By default xdist hands
+# each worker a quarter of its share at the start, in collection order, and one worker got
+# every long run (conftest.py puts them first): the suite then took as long as they did.
+# What the suite needs is made in parallel (-j3): the Python packages and then the browsers
+# and Redis on one side, the Angular example's npm install and build on the other.
+test:
+	@$(MAKE) --no-print-directory -j3 -Oline test-prerequisites
+	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --maxschedchunk 1 --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 # Speed and scale against their targets (docs/performance.md): about 8 minutes on a 2-core
 # machine. BENCH_ARGS="--quick" for a quick look, "--only suite,burst" for some parts.
@@ -73,6 +80,8 @@ soak: browsers angular-example
 	$(BIN)/python -m tests.soak --runs $(RUNS) --browsers $(subst $(eval) ,$(comma),$(BROWSERS))
 
 angular-example: $(ANGULAR_BUILD)
+
+test-prerequisites: browsers redis-server $(if $(SKIP_ANGULAR),,angular-example)
 
 $(ANGULAR)/node_modules/.installed: $(ANGULAR)/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 24 ? 0 : 1)' 2>/dev/null || { \

@@ -27,5 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long runs start first, so that under xdist the short tests fill in around them
-    instead of one long run finishing alone at the end."""
+    instead of one long run finishing alone at the end (with `--maxschedchunk 1`, as
+    `make test` runs it, so that they go to every worker rather than all to the first)."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)

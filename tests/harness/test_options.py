@@ -44,8 +44,10 @@ def test_spa_url_runs_the_checks_against_an_app_that_is_already_running(
 ])
 def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytester,
                                                         args: list[str], says: str) -> None:
-    result = pytester.runpytest_subprocess("--pyargs", "harness.conformance", *args,
-                                           "-p", "no:cacheprovider", timeout=60)
+    # In this process: the run stops while pytest configures it, before any browser starts,
+    # and a pytest process of its own would cost a few seconds each.
+    result = pytester.runpytest_inprocess("--pyargs", "harness.conformance", *args,
+                                          "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
     assert says in result.stderr.str() + result.stdout.str()
 
@@ -57,8 +59,8 @@ def test_bad_options_stop_the_run_with_a_precise_message(pytester: pytest.Pytest
 def test_https_is_chosen_for_webkit_and_said_in_the_header(pytester: pytest.Pytester,
                                                          args: list[str], header: str) -> None:
     # WebKit cannot run here: collecting is enough to see the choice and where it is said.
-    result = pytester.runpytest_subprocess("--pyargs", "harness.conformance", "--collect-only",
-                                           *args, "-p", "no:cacheprovider", timeout=60)
+    result = pytester.runpytest_inprocess("--pyargs", "harness.conformance", "--collect-only",
+                                          *args, "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
     assert f"jwt-refresh-harness: {header}" in result.stdout.str()
 
