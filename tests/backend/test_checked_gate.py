@@ -1,6 +1,7 @@
 """The test-control fault `at: "checked"`: a refresh held inside the backend once its token
 passed every check, before the successor is written, so a second refresh of the same token
-lines up behind it deterministically (over HTTP, memory and SQLite stores)."""
+lines up behind it deterministically (over HTTP, memory and SQLite stores; the Redis store
+takes no lock, and tests/backend/test_redis_store.py shows what it does instead)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 import redis
 from redis.client import Pipeline
 
+from harness.backend_client import BackendClient
 from harness.live_server import LiveServer, free_port
 from harness.server_fixtures import ServeBackend
 from mock_backend import Settings, create_app, server_options
@@ -182,3 +183,26 @@ def test_redis_gone_mid_run_is_a_503_not_a_500() -> None:
             assert answer.json()["error"] == "store_unavailable", answer.text
     with pytest.raises(StoreUnavailable, match="Connection refused"):
         RedisStore(_unreachable())
+
+
+def test_a_refresh_held_after_its_check_does_not_hold_back_another_with_redis(
+        serve_backend: ServeBackend, redis_url: str) -> None:
+    """Redis transactions take no lock: a second refresh of the held one's value goes ahead
+    and wins; the held one, released, finds its commit refused and has lost the race."""
+    server = serve_backend(store=redis_url)
+    with BackendClient(server.url) as control, \
+            httpx.Client(base_url=server.url, timeout=30) as http:
+        value = login(http).refresh
+        gate = control.fault("/api/refresh-token", gate=True, at="checked")
+        answers: dict[str, httpx.Response] = {}
+        held = threading.Thread(target=lambda: answers.update(held=refresh(http, value)))
+        held.start()
+        control.wait_for(lambda: control.faults()[0]["held"] == 1, what="the first held")
+        second = refresh(http, value)
+        assert second.status_code == 200, second.text
+        gate.release()
+        held.join(30)
+        lost = answers["held"]
+        assert lost.status_code == 401 and "superseded" in lost.json()["message"], lost.text
+        [family] = control.sessions()
+        assert (family["generation"], family["state"]) == (1, "live")
