@@ -5,7 +5,7 @@ xdist) against one app: the reference SPA, `examples/fetch`, the Angular example
 build. A check that fails in any run is a flake to fix, never one to retry: the table says
 which checks failed how often, and where each failure's first line is.
 
-`make soak` runs it with the defaults (30 runs per browser and app).
+`make soak` runs it with the defaults (30 runs per browser and app), `SOAK_JOBS` at once.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,29 +51,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=30, help="runs per browser and app (30)")
     p.add_argument("--browsers", default="chromium,firefox", help="chromium,firefox")
     p.add_argument("--apps", default=",".join(APPS), help=f"from {','.join(APPS)} (all)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs at once, each a pytest process (1); more load makes a flake "
+                        "likelier to show, as in CI")
     p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = p.parse_args(argv)
     browsers = [b for b in args.browsers.split(",") if b]
     apps = [a for a in args.apps.split(",") if a]
-    if args.runs < 1 or set(apps) - set(APPS):
-        p.error(f"--runs must be at least 1 and --apps from {', '.join(APPS)}")
+    if args.runs < 1 or args.jobs < 1 or set(apps) - set(APPS):
+        p.error(f"--runs and --jobs must be at least 1, and --apps from {', '.join(APPS)}")
     missing = [a for a in apps if APPS[a] and not (APPS[a] / "index.html").is_file()]
     if missing:
         p.error(f"no build of {', '.join(missing)}: run `make angular-example` first")
     failed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     first_lines: dict[str, str] = {}
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
-        for n in range(1, args.runs + 1):
-            for app in apps:
-                for browser in browsers:
-                    found = run_once(app, browser, Path(tmp) / f"{n}-{app}-{browser}.xml",
-                                     args.pytest_args)
-                    for test, line in found.items():
-                        failed[(app, browser)][test] += 1
-                        first_lines.setdefault(test, line)
-                    print(f"run {n}/{args.runs} {app} {browser}: {len(found)} failed "
-                          f"({time.monotonic() - started:.0f} s)", flush=True)
+    runs = [(n, app, browser) for n in range(1, args.runs + 1) for app in apps
+            for browser in browsers]
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp, \
+            ThreadPoolExecutor(args.jobs) as pool:
+        pending = {pool.submit(run_once, app, browser,
+                               Path(tmp) / f"{n}-{app}-{browser}.xml", args.pytest_args):
+                   (n, app, browser) for n, app, browser in runs}
+        for future in as_completed(pending):
+            n, app, browser = pending[future]
+            found = future.result()
+            for test, line in found.items():
+                failed[(app, browser)][test] += 1
+                first_lines.setdefault(test, line)
+            print(f"run {n}/{args.runs} {app} {browser}: {len(found)} failed "
+                  f"({time.monotonic() - started:.0f} s)", flush=True)
     print(f"\n{args.runs} runs per app and browser in {time.monotonic() - started:.0f} s\n")
     print("| app | browser | runs | failures | check (failed runs) |\n|---|---|---|---|---|")
     for app in apps:

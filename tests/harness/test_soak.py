@@ -25,8 +25,8 @@ def test_a_run_of_a_passing_check_reports_no_failure() -> None:
 
 def test_a_failing_check_is_counted_with_its_first_line(tmp_path: Path) -> None:
     spa = spa_variants.build("wrong-auth-scheme", tmp_path)  # A1 fails every time
-    done = _soak("--runs", "2", "--apps", "reference", "--browsers", "chromium",
-                 "--", "-k", "test_A1_ and same-origin", "--spa-dir", str(spa))
+    done = _soak("--runs", "2", "--jobs", "2", "--apps", "reference", "--browsers",
+                 "chromium", "--", "-k", "test_A1_ and same-origin", "--spa-dir", str(spa))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "| reference | chromium | 2 | 2 | test_A1_" in done.stdout, done.stdout
     assert "(2) |" in done.stdout and "\n- test_A1_" in done.stdout
@@ -34,5 +34,7 @@ def test_a_failing_check_is_counted_with_its_first_line(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_refused() -> None:
-    done = _soak("--runs", "0")
-    assert done.returncode == 2 and "--runs must be at least 1" in done.stderr
+    for bad in (["--runs", "0"], ["--jobs", "0"]):
+        done = _soak(*bad)
+        assert done.returncode == 2, done.stderr
+        assert "--runs and --jobs must be at least 1" in done.stderr, done.stderr
