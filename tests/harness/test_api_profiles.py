@@ -45,14 +45,17 @@ def test_an_app_for_a_cookie_api_passes_every_check(pytester: pytest.Pytester, t
 @pytest.mark.long
 def test_an_app_for_an_api_that_hands_out_the_refresh_token_fails_exactly_those_checks(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
-    result = _run(pytester, profile_apps.build("simplejwt", tmp_path), "simplejwt")
+    # Same-origin only, as for the broken apps in test_examples: the checks it fails are
+    # about where the token is kept, not where the API is.
+    result = _run(pytester, profile_apps.build("simplejwt", tmp_path), "simplejwt",
+                  "--topology", "same-origin")
     reasons = [line for line in result.stdout.lines if line.startswith("FAILED ")]
     failed = {m.group(1) for line in reasons if (m := re.search(r"::test_([A-Z]\d)_", line))}
     assert failed == SCRIPT_CHECKS, "\n".join(reasons) or result.stdout.str()[-3000:]
     verdicts = [line for line in result.stdout.lines if re.match(r"[A-Z]\d: ", line)]
     assert verdicts and all(SCRIPTS_MESSAGE in line for line in verdicts), verdicts
     assert "the cookie alternative" in result.stdout.str()
-    assert result.parseoutcomes().get("passed", 0) >= 45, result.parseoutcomes()
+    assert result.parseoutcomes().get("passed", 0) >= 35, result.parseoutcomes()
 
 
 def test_the_harness_learns_the_profile_of_a_backend_in_another_process(
