@@ -76,10 +76,12 @@ bench: browsers
 # The conformance suite RUNS times per browser against the reference SPA and both examples,
 # each run a pytest process of its own; a table of failures per check (tests/soak.py).
 # SOAK_JOBS runs at once: the machine busy, as in CI, where a flake is likelier to show.
+# SOAK_MINUTES: start no run after that many minutes (0: no limit).
 RUNS ?= 30
 SOAK_JOBS ?= 2
+SOAK_MINUTES ?= 0
 soak: browsers angular-example
-	$(BIN)/python -m tests.soak --runs $(RUNS) --jobs $(SOAK_JOBS) --browsers $(subst $(eval) ,$(comma),$(BROWSERS))
+	$(BIN)/python -m tests.soak --runs $(RUNS) --jobs $(SOAK_JOBS) --minutes $(SOAK_MINUTES) --browsers $(subst $(eval) ,$(comma),$(BROWSERS))
 
 angular-example: $(ANGULAR_BUILD)
 

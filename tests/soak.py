@@ -14,10 +14,11 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,40 +55,61 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at once, each a pytest process (1); more load makes a flake "
                         "likelier to show, as in CI")
+    p.add_argument("--minutes", type=float, default=0,
+                   help="start no run after this many minutes; the runs under way finish "
+                        "and the table counts the runs done (0: no limit)")
     p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = p.parse_args(argv)
     browsers = [b for b in args.browsers.split(",") if b]
     apps = [a for a in args.apps.split(",") if a]
-    if args.runs < 1 or args.jobs < 1 or set(apps) - set(APPS):
-        p.error(f"--runs and --jobs must be at least 1, and --apps from {', '.join(APPS)}")
+    if args.runs < 1 or args.jobs < 1 or args.minutes < 0 or set(apps) - set(APPS):
+        p.error(f"--runs and --jobs must be at least 1, --minutes not negative, and --apps "
+                f"from {', '.join(APPS)}")
     missing = [a for a in apps if APPS[a] and not (APPS[a] / "index.html").is_file()]
     if missing:
         p.error(f"no build of {', '.join(missing)}: run `make angular-example` first")
     failed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     first_lines: dict[str, str] = {}
     started = time.monotonic()
-    runs = [(n, app, browser) for n in range(1, args.runs + 1) for app in apps
-            for browser in browsers]
+    queue = iter([(n, app, browser) for n in range(1, args.runs + 1) for app in apps
+                  for browser in browsers])
+    deadline = started + args.minutes * 60 if args.minutes else None
+    done: Counter[tuple[str, str]] = Counter()
+    lock = threading.Lock()
+
+    def worker(tmp: str) -> None:
+        """Takes the next run until none is left or the time is up."""
+        while True:
+            with lock:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                n, app, browser = next(queue, (0, "", ""))
+            if not n:
+                return
+            found = run_once(app, browser, Path(tmp) / f"{n}-{app}-{browser}.xml",
+                             args.pytest_args)
+            with lock:
+                done[(app, browser)] += 1
+                for test, line in found.items():
+                    failed[(app, browser)][test] += 1
+                    first_lines.setdefault(test, line)
+                print(f"run {n}/{args.runs} {app} {browser}: {len(found)} failed "
+                      f"({time.monotonic() - started:.0f} s)", flush=True)
+
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp, \
             ThreadPoolExecutor(args.jobs) as pool:
-        pending = {pool.submit(run_once, app, browser,
-                               Path(tmp) / f"{n}-{app}-{browser}.xml", args.pytest_args):
-                   (n, app, browser) for n, app, browser in runs}
-        for future in as_completed(pending):
-            n, app, browser = pending[future]
-            found = future.result()
-            for test, line in found.items():
-                failed[(app, browser)][test] += 1
-                first_lines.setdefault(test, line)
-            print(f"run {n}/{args.runs} {app} {browser}: {len(found)} failed "
-                  f"({time.monotonic() - started:.0f} s)", flush=True)
-    print(f"\n{args.runs} runs per app and browser in {time.monotonic() - started:.0f} s\n")
+        for future in [pool.submit(worker, tmp) for _ in range(args.jobs)]:
+            future.result()
+    stopped = " (stopped by --minutes)" if sum(done.values()) < args.runs * len(apps) * \
+        len(browsers) else ""
+    print(f"\n{sum(done.values())} runs in {time.monotonic() - started:.0f} s{stopped}\n")
     print("| app | browser | runs | failures | check (failed runs) |\n|---|---|---|---|---|")
     for app in apps:
         for browser in browsers:
             tests = failed[(app, browser)]
             listed = "; ".join(f"{t} ({k})" for t, k in tests.most_common()) or "none"
-            print(f"| {app} | {browser} | {args.runs} | {sum(tests.values())} | {listed} |")
+            print(f"| {app} | {browser} | {done[(app, browser)]} | {sum(tests.values())} "
+                  f"| {listed} |")
     if first_lines:
         print("\nFirst line of each failing test's first failure:")
         for test, line in sorted(first_lines.items()):

@@ -17,10 +17,12 @@ def _soak(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_run_of_a_passing_check_reports_no_failure() -> None:
-    done = _soak("--runs", "1", "--apps", "reference", "--browsers", "chromium",
-                 "--", "-k", "test_A1_ and same-origin")
+    # Five runs asked for, but no new run starts after 0.001 minutes: one run is done.
+    done = _soak("--runs", "5", "--minutes", "0.001", "--apps", "reference", "--browsers",
+                 "chromium", "--", "-k", "test_A1_ and same-origin")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| reference | chromium | 1 | 0 | none |" in done.stdout, done.stdout
+    assert "1 runs in" in done.stdout and "(stopped by --minutes)" in done.stdout
 
 
 def test_a_failing_check_is_counted_with_its_first_line(tmp_path: Path) -> None:
@@ -34,7 +36,7 @@ def test_a_failing_check_is_counted_with_its_first_line(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_refused() -> None:
-    for bad in (["--runs", "0"], ["--jobs", "0"]):
+    for bad in (["--runs", "0"], ["--jobs", "0"], ["--minutes", "-1"]):
         done = _soak(*bad)
         assert done.returncode == 2, done.stderr
-        assert "--runs and --jobs must be at least 1" in done.stderr, done.stderr
+        assert "--runs and --jobs must be at least 1, --minutes not negative" in done.stderr
