@@ -57,9 +57,12 @@ def _wait_until_serving(proc: subprocess.Popen[str], url: str, timeout: float,
     started = 0
     for line in proc.stdout:
         lines.append(line)
-        started += "Application startup complete" in line
-        if started >= workers and ("Uvicorn running on" in line if not workers
-                                   else "Application startup complete" in line):
+        if workers:
+            started += "Application startup complete" in line
+            ready = started == workers
+        else:
+            ready = "Uvicorn running on" in line
+        if ready:
             # Keep reading the log, or a full pipe would block the server mid-test.
             threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
             httpx.get(url + "/.well-known/jwks.json", timeout=timeout).raise_for_status()
