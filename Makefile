@@ -43,19 +43,21 @@ browsers: install
 	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
 
 # The Redis store's tests start a real Redis server of their own: Debian's redis-server,
-# installed here as root with apt-get. Where it cannot be installed they are skipped, with
-# the reason (under CI=true a missing server fails them instead). After the browsers: two
-# apt-get runs at once would meet dpkg's lock.
+# installed here with apt-get as root or with passwordless sudo (a CI runner). Where it
+# cannot be installed they are skipped, with the reason (under CI=true a missing server fails
+# them instead). After the browsers: two apt-get runs at once would meet dpkg's lock.
 redis-server: | browsers
 	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	  echo "installing redis-server (for the Redis store's tests)"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq redis-server >/dev/null 2>&1 || \
-	    { apt-get update -qq && apt-get install -y -qq redis-server; }; \
+	  as_root=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	    { $$as_root apt-get update -qq && \
+	      $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }; \
 	else \
-	  echo "redis-server is not installed, and only root with apt-get installs it here: the"; \
-	  echo "Redis store's tests will be skipped (install it, e.g. apt-get install redis-server)"; \
+	  echo "redis-server is not installed, and only root (or passwordless sudo) with apt-get"; \
+	  echo "installs it here: the Redis store's tests will be skipped (install it, e.g."; \
+	  echo "apt-get install redis-server)"; \
 	fi
 
 # --durations: the slowest tests are listed at the end, where the run's time goes.
