@@ -50,8 +50,8 @@ def test_angular_example_passes_every_check(pytester: pytest.Pytester) -> None:
     if not (ANGULAR_BUILD / "index.html").is_file():
         pytest.fail(f"{ANGULAR_BUILD} is missing: build it with `make angular-example` "
                     "(or set SKIP_ANGULAR=1 to leave the Angular example out)")
-    # In Chromium, the fetch example's run in Firefox (BROKEN_BROWSERS=both: both browsers).
-    browsers = _browsers("chromium")
+    # In Firefox, the fetch example's run in Chromium (BROKEN_BROWSERS=both: both browsers).
+    browsers = _browsers("firefox")
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--spa-dir", str(ANGULAR_BUILD), *browsers, *QUIET,
         timeout=900)
@@ -79,14 +79,14 @@ def test_fetch_example_passes_every_check_from_a_clean_install_against_a_backend
     # (python -m mock_backend), serving the app; the harness reaches it by --backend-url and
     # serves the app for the cross-origin runs on the origin the backend allows. In one
     # process (no pytest-xdist), as the suite itself already runs several workers, and in
-    # Firefox, the Angular example's run in Chromium (BROKEN_BROWSERS=both: both browsers).
+    # Chromium, the Angular example's run in Firefox (BROKEN_BROWSERS=both: both browsers).
     fetch_app = str(REPO / "examples" / "fetch")
     spa_origin = f"http://localhost:{free_port()}"
     with backend_process("--test-control", "--spa-dir", fetch_app, "--allow-origin",
                          spa_origin, cwd=empty, python=python, env=clean_env) as url:
         run = subprocess.run(
             [python, "-m", "pytest", "--pyargs", "harness.conformance", "--backend-url", url,
-             "--spa-dir", fetch_app, *_browsers("firefox"), *QUIET, "-rs"],
+             "--spa-dir", fetch_app, *_browsers("chromium"), *QUIET, "-rs"],
             cwd=empty, capture_output=True, text=True, timeout=900, env=clean_env)
     tail = run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0, tail
