@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from harness.live_server import free_port
+from tests.backend.processes import _drain as drain
 
 MISSING = ("redis-server is not installed: the Redis store's tests need a real Redis server "
            "(Debian/Ubuntu: apt-get install redis-server; `make test` installs it as root)")
@@ -70,8 +71,7 @@ def _wait_for_first_answer(proc: subprocess.Popen[str], port: int) -> None:
     for line in proc.stdout:
         lines.append(line)
         if "Ready to accept connections" in line:
-            threading.Thread(target=lambda: [None for _ in proc.stdout or ()],
-                             daemon=True).start()
+            threading.Thread(target=drain, args=(proc.stdout,), daemon=True).start()
             with redis.Redis(port=port) as client:
                 client.ping()
             return

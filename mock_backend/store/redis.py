@@ -152,8 +152,6 @@ class RedisStore:
     def _guard(self) -> Iterator[None]:
         try:
             yield
-        except redis.WatchError:
-            raise
         except redis.RedisError as exc:
             raise StoreUnavailable(f"token store {self._shown}: {exc}") from None
 
