@@ -12,7 +12,9 @@ into another check's verdict.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -189,6 +191,44 @@ _NONE_VISIBLE = f"([sel]) => {{ {_SHOWN} return !{_ALL}.some(shown); }}"
 _CONTAINS = """([sel, texts]) => [...document.querySelectorAll(sel)].some(
   (el) => texts.some((t) => el.textContent.toLowerCase().includes(t)))"""
 _COUNT = "([sel, n]) => document.querySelectorAll(sel).length === n"
+
+
+# Calls the binding `name` the first time an element `sel` is visible, from a
+# MutationObserver: no timer, so a paused page clock does not stop it. Run in the current
+# document and, as an init script, in every document the tab loads after it.
+_WATCH = f"""([name, sel]) => {{
+  {_SHOWN}
+  const seen = () => {_ALL}.some(shown);
+  const report = () => {{ observer.disconnect(); window[name]?.(); }};
+  const observer = new MutationObserver(() => seen() && report());
+  if (seen()) report();
+  else observer.observe(document, {{ subtree: true, childList: true, attributes: true }});
+}}"""
+
+
+class Appearance:
+    """When a tab first shows `data-testid=testid`, on the harness's monotonic clock.
+
+    The page reports it the moment the element becomes visible (a MutationObserver calls a
+    binding), so the stamp does not depend on when, or in which order, the check looks at
+    several tabs, nor on a polling interval. `at` is None until then, or if the element
+    came to show without a change to the DOM (a style sheet alone).
+    """
+
+    _made = 0
+
+    def __init__(self, page: Page, testid: str) -> None:
+        Appearance._made += 1
+        name = f"__harnessShown{Appearance._made}"
+        self.at: float | None = None
+        page.expose_binding(name, self._seen)
+        arg = [name, f'[data-testid="{testid}"]']
+        page.add_init_script(f"({_WATCH})({json.dumps(arg)})")
+        page.evaluate(_WATCH, arg)
+
+    def _seen(self, _source: Any) -> None:
+        if self.at is None:
+            self.at = time.monotonic()
 
 
 _DESCRIBE = f"""() => {{

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1 or args.jobs < 1 or args.minutes < 0 or set(apps) - set(APPS):
         p.error(f"--runs and --jobs must be at least 1, --minutes not negative, and --apps "
                 f"from {', '.join(APPS)}")
-    missing = [a for a in apps if APPS[a] and not (APPS[a] / "index.html").is_file()]
+    missing = [a for a in apps if (d := APPS[a]) is not None and not (d / "index.html").is_file()]
     if missing:
         p.error(f"no build of {', '.join(missing)}: run `make angular-example` first")
     failed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)

@@ -164,6 +164,14 @@ VARIANTS: dict[str, list[Patch]] = {
          '    this.#endSession("logout");\n    this.#tabs.post({ type: "logout" });\n',
          '    this.#endSession("logout");\n'),
     ],
+    # Logout reaches the other tabs, but each waits 1.5 s (an animation: it runs while the
+    # page clock is paused) before it shows its login page.
+    "slow-logout-broadcast": [
+        ("auth-service.js",
+         '        this.#endSession("logout in another tab");\n',
+         "        document.documentElement.animate([{ opacity: 1 }, { opacity: 1 }], 1500)\n"
+         '          .finished.then(() => this.#endSession("logout in another tab"));\n'),
+    ],
 }
 
 # Apps that differ from the reference SPA but still do what docs/checks.md asks: they must

@@ -74,6 +74,7 @@ CASES = [
     Case("T2", "test_T2_", None, "reuse-tolerated", "replayed, rotated refresh value"),
     Case("T3", "test_T3_", "no-cross-tab-lock", None, "share exactly one refresh"),
     Case("T4", "test_T4_", "no-logout-broadcast", None, "logs out the other tabs"),
+    Case("T4-slow", "test_T4_", "slow-logout-broadcast", None, "within 1 s"),
     Case("T5", "test_T5_ and stuck", "lock-without-timeout", None,
          "the session survives a tab whose refresh never answers"),
     Case("X1", "test_X1_", None, "no-csrf-defence", "changes nothing"),
