@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import re
+from functools import partial
+
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from harness import evidence
 from harness.backend_client import BackendClient
-from harness.driver import Call, Response, SpaDriver
+from harness.driver import SETTLE_TIMEOUT_MS, Call, Response, SpaDriver
 from harness.facts import BackendFacts
 from harness.journal import Attempt, Journal
 from harness.page_watch import PageWatch
-from harness.verdict import UI_TIMEOUT_MS, Verdict, describe, showing
+from harness.verdict import Verdict, describe, showing
+
+
+def _click_to_profile(spa: SpaDriver) -> None:
+    """Clicks nav-profile. The click is the check's own step, so it has the driver's bound,
+    not the UI's; and on a busy machine Firefox (WebDriver BiDi) can report a click that
+    landed as timed out: then being on /profile is what counts."""
+    try:
+        spa.page.get_by_test_id("nav-profile").first.click(timeout=SETTLE_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        if re.split(r"[?#]", spa.page.url)[0] != f"{spa.spa_url}/profile":
+            raise
+
 
 RETRIED = "every request that got a 401 is retried once with the new token"
 
@@ -66,8 +82,7 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
     seq = backend.mark()
     backend.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
-    v.setup("click nav-profile, the in-app link to /profile", lambda: spa.page.get_by_test_id(
-        "nav-profile").first.click(timeout=UI_TIMEOUT_MS))
+    v.setup("click nav-profile, the in-app link to /profile", partial(_click_to_profile, spa))
     v.require(backend.wait_until(lambda: backend.faults()[0]["held"] == 1),
               "the profile page's requests with an expired token start a refresh",
               "no refresh reached the backend within 10 s", f"the page: {describe(spa.page)}")
