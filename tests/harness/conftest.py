@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 class BuiltDist(NamedTuple):
     sdist: Path
     wheel: Path
+    log: str  # what the build printed
 
 
 def _build(out: Path) -> BuiltDist:
@@ -24,10 +25,11 @@ def _build(out: Path) -> BuiltDist:
         result = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
                                 capture_output=True, text=True, timeout=600, check=False)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        (out / "build.log").write_text(result.stdout + result.stderr)
     sdists, wheels = list(out.glob("*.tar.gz")), list(out.glob("*.whl"))
     assert len(sdists) == len(wheels) == 1, f"expected one sdist and one wheel in {out}: " \
                                             f"{sorted(p.name for p in out.iterdir())}"
-    return BuiltDist(sdists[0], wheels[0])
+    return BuiltDist(sdists[0], wheels[0], (out / "build.log").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,9 @@ def test_wheel_holds_the_plugin_its_checks_the_backend_and_the_spa(
               "mock_backend/__main__.py", "mock_backend/routes/__init__.py",
               "mock_backend/store/__init__.py"}
     wanted |= {p.relative_to(REPO).as_posix() for p in (REPO / "harness/conformance").glob("*.py")}
+    # Every file of the SPA it serves and every built-in API profile it reads.
+    data = [*(REPO / "spa_static").glob("*.*"), *(REPO / "mock_backend/profiles").glob("*.toml")]
+    wanted |= {p.relative_to(REPO).as_posix() for p in data}
     assert wanted <= names, f"missing from the wheel: {sorted(wanted - names)}"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)
 
@@ -65,6 +68,14 @@ def test_wheel_holds_the_plugin_its_checks_the_backend_and_the_spa(
     entry_points.read_string(_wheel_file(built_dist, "entry_points.txt"))
     plugins = dict(entry_points["pytest11"]) if entry_points.has_section("pytest11") else {}
     assert plugins.get("jwt_refresh_harness") == "harness.plugin", plugins
+
+
+def test_every_folder_of_files_the_wheel_holds_is_a_listed_package(
+        built_dist: BuiltDist) -> None:
+    # setuptools warns, and says a later version will leave the files out, when a folder
+    # whose files are packaged (mock_backend/profiles) is not in `packages`.
+    assert "is absent from the `packages` configuration" not in built_dist.log, \
+        "\n".join(line for line in built_dist.log.splitlines() if "absent from" in line)
 
 
 def test_wheel_metadata_matches_pyproject(built_dist: BuiltDist) -> None:
