@@ -78,7 +78,8 @@ bench: browsers
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The conformance suite RUNS times per browser against the reference SPA and both examples,
-# each run a pytest process of its own; a table of failures per check (tests/soak.py).
+# each run a pytest process of its own; a table of failures per check (tests/soak.py), and
+# the screenshots and journal timelines of failed runs in soak-results/.
 # SOAK_JOBS runs at once: the machine busy, as in CI, where a flake is likelier to show.
 # SOAK_MINUTES: start no run after that many minutes (0: no limit).
 RUNS ?= 30
@@ -124,4 +125,4 @@ dist: install
 	$(BIN)/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) .demo test-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular
+	rm -rf $(VENV) .demo test-results soak-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular

@@ -3,7 +3,9 @@
 Each run is a pytest process of its own (`--browser B --tracing off`, one process, no
 xdist) against one app: the reference SPA, `examples/fetch`, the Angular example's test
 build. A check that fails in any run is a flake to fix, never one to retry: the table says
-which checks failed how often, and where each failure's first line is.
+which checks failed how often, and where each failure's first line is. The screenshots and
+journal timelines of a failed run's checks are kept (`--artifacts`, one folder per soak);
+a run that passed leaves nothing.
 
 `make soak` runs it with the defaults (30 runs per browser and app), `SOAK_JOBS` at once.
 """
@@ -11,6 +13,7 @@ which checks failed how often, and where each failure's first line is.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,12 +29,15 @@ APPS = {"reference": None, "fetch": REPO / "examples" / "fetch",
         "angular": REPO / "examples" / "angular" / "dist" / "harness"}
 
 
-def run_once(app: str, browser: str, junit: Path, extra: list[str]) -> dict[str, str]:
-    """One whole-suite run; the first line of every failure or error, by test id."""
+def run_once(app: str, browser: str, junit: Path, output: Path,
+             extra: list[str]) -> dict[str, str]:
+    """One whole-suite run; the first line of every failure or error, by test id. What
+    the run leaves of its failed checks goes to `output` (pytest-playwright's --output)."""
     spa = APPS[app]
     args = [sys.executable, "-m", "pytest", "--pyargs", "harness.conformance",
             "--browser", browser, "--tracing", "off", "-q", "-p", "no:cacheprovider",
-            f"--junitxml={junit}", *(["--spa-dir", str(spa)] if spa else []), *extra]
+            f"--junitxml={junit}", *(["--spa-dir", str(spa)] if spa else []),
+            "--output", str(output), *extra]
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
     if not junit.exists():
         raise SystemExit(f"{app}/{browser}: pytest wrote no report (exit {done.returncode}):\n"
@@ -58,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=0,
                    help="start no run after this many minutes; the runs under way finish "
                         "and the table counts the runs done (0: no limit)")
+    p.add_argument("--artifacts", type=Path, default=REPO / "soak-results",
+                   help="where the screenshots and journal timelines of failed runs go, in "
+                        "a folder per soak named by its start (soak-results)")
     p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = p.parse_args(argv)
     browsers = [b for b in args.browsers.split(",") if b]
@@ -76,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     deadline = started + args.minutes * 60 if args.minutes else None
     done: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()
+    kept = args.artifacts.resolve() / time.strftime("%Y%m%d-%H%M%S")
 
     def worker(tmp: str) -> None:
         """Takes the next run until none is left or the time is up."""
@@ -86,8 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                 n, app, browser = next(queue, (0, "", ""))
             if not n:
                 return
-            found = run_once(app, browser, Path(tmp) / f"{n}-{app}-{browser}.xml",
-                             args.pytest_args)
+            name = f"{n}-{app}-{browser}"
+            output = Path(tmp) / name
+            found = run_once(app, browser, Path(tmp) / f"{name}.xml", output, args.pytest_args)
+            if found and output.is_dir():
+                kept.mkdir(parents=True, exist_ok=True)
+                shutil.move(output, kept / name)
             with lock:
                 done[(app, browser)] += 1
                 for test, line in found.items():
@@ -114,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nFirst line of each failing test's first failure:")
         for test, line in sorted(first_lines.items()):
             print(f"- {test}: {line}")
+        if kept.is_dir():
+            print(f"\nScreenshots and journal timelines of the failed runs: {kept}")
     return 1 if first_lines else 0
 
 
