@@ -29,11 +29,12 @@ APPS = {"reference": None, "fetch": REPO / "examples" / "fetch",
         "angular": REPO / "examples" / "angular" / "dist" / "harness"}
 
 
-def run_once(app: str, browser: str, junit: Path, output: Path,
-             extra: list[str]) -> dict[str, str]:
+def run_once(app: str, browser: str, output: Path, extra: list[str]) -> dict[str, str]:
     """One whole-suite run; the first line of every failure or error, by test id. What
-    the run leaves of its failed checks goes to `output` (pytest-playwright's --output)."""
+    the run leaves of its failed checks goes to `output` (pytest-playwright's --output),
+    its JUnit report beside it."""
     spa = APPS[app]
+    junit = output.with_suffix(".xml")
     args = [sys.executable, "-m", "pytest", "--pyargs", "harness.conformance",
             "--browser", browser, "--tracing", "off", "-q", "-p", "no:cacheprovider",
             f"--junitxml={junit}", *(["--spa-dir", str(spa)] if spa else []),
@@ -96,12 +97,11 @@ def main(argv: list[str] | None = None) -> int:
                 n, app, browser = next(queue, (0, "", ""))
             if not n:
                 return
-            name = f"{n}-{app}-{browser}"
-            output = Path(tmp) / name
-            found = run_once(app, browser, Path(tmp) / f"{name}.xml", output, args.pytest_args)
+            output = Path(tmp) / f"{n}-{app}-{browser}"
+            found = run_once(app, browser, output, args.pytest_args)
             if found and output.is_dir():
                 kept.mkdir(parents=True, exist_ok=True)
-                shutil.move(output, kept / name)
+                shutil.move(output, kept / output.name)
             with lock:
                 done[(app, browser)] += 1
                 for test, line in found.items():
