@@ -42,7 +42,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 
 browsers: install
-	$(BIN)/python -m harness.browsers ensure $(BROWSERS)
+	$(BIN)/python -m harness.browser.launch ensure $(BROWSERS)
 
 # The Redis store's tests start a real Redis server of their own: Debian's redis-server,
 # installed here with apt-get as root or with passwordless sudo (a CI runner). Where it

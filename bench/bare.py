@@ -15,7 +15,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from harness import BackendClient, SpaDriver
-from harness.browsers import resolve
+from harness.browser.launch import resolve
 from mock_backend import Settings, create_app, default_spa_dir, server_options
 
 # Only an app that never settles its burst gets near this.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from harness.backend_client import BackendClient, ControlError, Fault
-from harness.driver import Call, DriverError, Pending, Response, SetupError, SpaDriver
-from harness.facts import BackendFacts, Endpoint, FactsError, RefreshCookie, SeedUser
-from harness.journal import Attempt, Entry, Issued, Journal
-from harness.time_control import TimeControl
+from harness.browser.clock import TimeControl
+from harness.browser.driver import Call, DriverError, Pending, Response, SetupError, SpaDriver
+from harness.seam.client import BackendClient, ControlError, Fault
+from harness.seam.facts import BackendFacts, Endpoint, FactsError, RefreshCookie, SeedUser
+from harness.seam.journal import Attempt, Entry, Issued, Journal
 
 try:
     __version__ = version("jwt-refresh-harness")

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import artifacts, options, verdict
-from harness.topology import topologies_for
+from harness.fixtures import options
+from harness.servers.topology import topologies_for
+from harness.verdicts import artifacts, verdict
 
 # Fixture modules, registered as plugins of their own together with this one (so a
 # plugin or conftest registered later overrides their fixtures, as it would any plugin's).
-pytest_plugins = ("harness.server_fixtures", "harness.app_fixtures")
+pytest_plugins = ("harness.fixtures.servers", "harness.fixtures.app")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from harness import browser_fixtures
+    from harness.fixtures import browsers as browser_fixtures
 
     # Registered now, after every entry-point plugin, so these fixtures take precedence
     # over pytest-playwright's of the same name.
@@ -44,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "either running already or served from a folder")
     if config.getoption("spa_url"):
         options.check_url("--spa-url", config.getoption("spa_url"))
-    from harness.server_fixtures import api_profile_of, spa_dir_of
+    from harness.fixtures.servers import api_profile_of, spa_dir_of
 
     spa_dir_of(config)  # a wrong --spa-dir stops the run before any browser starts
     options.check_backend_url(config)
@@ -58,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[options.HTTPS_CHOICE] = options.choose_https(config)
     report_path = config.getoption("conformance_report")
     if report_path and not hasattr(config, "workerinput"):
-        from harness.report import ConformanceReport
+        from harness.verdicts.report import ConformanceReport
 
         config.pluginmanager.register(ConformanceReport(Path(report_path)),
                                       "jwt_refresh_harness.report")
@@ -95,7 +96,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # the controller checks first. A single process finds out at the first launch (which
     # also covers remote browsers through `connect_options`).
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from harness.browsers import NoBrowserError, resolve
+        from harness.browser.launch import NoBrowserError, resolve
 
         for engine in options.browsers(config):
             try:
@@ -109,8 +110,8 @@ def _check_running_backend(config: pytest.Config) -> None:
     when the checks open it there; otherwise the run stops before any browser starts."""
     import httpx
 
-    from harness.backend_client import BackendClient, ControlError
-    from harness.facts import FactsError
+    from harness.seam.client import BackendClient, ControlError
+    from harness.seam.facts import FactsError
 
     url = config.getoption("backend_url")
     try:
@@ -133,7 +134,7 @@ def _check_running_backend(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-    """A conformance check fails only with its own `<ID>: ` line (harness/verdict.py)."""
+    """A conformance check fails only with its own `<ID>: ` line (harness/verdicts/verdict.py)."""
     marker = pyfuncitem.get_closest_marker("conformance")
     if marker is None:
         return (yield)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer
 
 
 @pytest.fixture

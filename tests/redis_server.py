@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from harness.live_server import free_port
+from harness.servers.live_server import free_port
 from tests.backend.processes import _drain as drain
 
 MISSING = ("redis-server is not installed: the Redis store's tests need a real Redis server "

@@ -6,13 +6,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness import evidence
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
-from harness.facts import BackendFacts
-from harness.page_watch import PageWatch
-from harness.third_party import ThirdParty
-from harness.verdict import Verdict
+from harness.browser.driver import SpaDriver
+from harness.browser.page_watch import PageWatch
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.servers.third_party import ThirdParty
+from harness.verdicts import evidence
+from harness.verdicts.verdict import Verdict
 
 
 @pytest.mark.conformance("A1", cross_origin=True)

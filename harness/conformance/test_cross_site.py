@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
-from harness.facts import BackendFacts
-from harness.outsider import Outsider
-from harness.page_probes import cookie_value
-from harness.third_party import ThirdParty
-from harness.verdict import Verdict
+from harness.browser.driver import SpaDriver
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.seam.outsider import Outsider
+from harness.servers.third_party import ThirdParty
+from harness.verdicts.verdict import Verdict
 
 FOREIGN_ORIGIN = "https://attacker.example"
 

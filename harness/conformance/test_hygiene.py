@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
-from harness.facts import BackendFacts
-from harness.page_watch import PageWatch
-from harness.verdict import Verdict
+from harness.browser.driver import SpaDriver
+from harness.browser.page_watch import PageWatch
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.verdicts.verdict import Verdict
 
 
 def _full_flow(v: Verdict, spa: SpaDriver, backend: BackendClient, facts: BackendFacts) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness import evidence
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
-from harness.facts import BackendFacts
-from harness.outsider import Outsider
-from harness.page_probes import cookie_value
-from harness.time_control import TimeControl
-from harness.verdict import UI_TIMEOUT_MS, Verdict
+from harness.browser.clock import TimeControl
+from harness.browser.driver import SpaDriver
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.seam.outsider import Outsider
+from harness.verdicts import evidence
+from harness.verdicts.verdict import UI_TIMEOUT_MS, Verdict
 
 DAY = 86400
 # L8: the longest absolute refresh lifetime the check waits out, a day at a time; a backend

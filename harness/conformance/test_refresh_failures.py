@@ -7,13 +7,13 @@ from functools import partial
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness import evidence
-from harness.backend_client import BackendClient
-from harness.driver import DriverError, Response, SpaDriver
-from harness.facts import BackendFacts
-from harness.outsider import Outsider
-from harness.page_probes import cookie_value
-from harness.verdict import Verdict
+from harness.browser.driver import DriverError, Response, SpaDriver
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.seam.outsider import Outsider
+from harness.verdicts import evidence
+from harness.verdicts.verdict import Verdict
 
 # A refresh that never answers must be given up within this much page time (F2).
 REFRESH_GIVE_UP_S = 30

@@ -8,13 +8,13 @@ from functools import partial
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from harness import evidence
-from harness.backend_client import BackendClient
-from harness.driver import SETTLE_TIMEOUT_MS, Call, Response, SpaDriver
-from harness.facts import BackendFacts
-from harness.journal import Attempt, Journal
-from harness.page_watch import PageWatch
-from harness.verdict import Verdict, describe, showing
+from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Response, SpaDriver
+from harness.browser.page_watch import PageWatch
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.seam.journal import Attempt, Journal
+from harness.verdicts import evidence
+from harness.verdicts.verdict import Verdict, describe, showing
 
 
 def _click_to_profile(spa: SpaDriver) -> None:

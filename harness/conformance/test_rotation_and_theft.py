@@ -8,13 +8,13 @@ from functools import partial
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness import evidence
-from harness.backend_client import BackendClient
-from harness.driver import SETTLE_TIMEOUT_MS, Call, Pending, SpaDriver
-from harness.facts import BackendFacts
-from harness.outsider import Outsider
-from harness.page_probes import cookie_value
-from harness.verdict import Appearance, Verdict
+from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Pending, SpaDriver
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.seam.outsider import Outsider
+from harness.verdicts import evidence
+from harness.verdicts.verdict import Appearance, Verdict
 
 # T2: the thief replays a copied value this long after the app's rotation, well past the
 # window in which the backend takes an old value for a tab that lost a race.

@@ -11,12 +11,12 @@ import pytest
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
-from harness.facts import BackendFacts
-from harness.page_probes import found_in_document, found_in_globals, found_in_storage
-from harness.page_watch import PageWatch
-from harness.verdict import Verdict
+from harness.browser.driver import SpaDriver
+from harness.browser.page_probes import found_in_document, found_in_globals, found_in_storage
+from harness.browser.page_watch import PageWatch
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
+from harness.verdicts.verdict import Verdict
 
 
 def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:

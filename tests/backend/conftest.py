@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer
+from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from tests.backend.wire import bearer, login, parse_set_cookie, refresh
 
 T0 = 2_000_000_000  # a whole second

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from tests.backend.wire import login, refresh
 
 REFRESH = "/api/refresh-token"

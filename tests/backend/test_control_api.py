@@ -8,8 +8,8 @@ import threading
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend.config import default_spa_dir
 from tests.backend.wire import bearer, login, refresh
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from starlette.responses import Response
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend.config import Settings
 from mock_backend.routes.auth import set_refresh_cookie
 from mock_backend.state import Backend

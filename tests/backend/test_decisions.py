@@ -18,8 +18,8 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend import Settings
 from mock_backend.routes.auth import left_already
 from mock_backend.security import hash_refresh_value

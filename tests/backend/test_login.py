@@ -6,7 +6,7 @@ import httpx
 import jwt
 import pytest
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import login, parse_set_cookie
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import CSRF, bearer, login, parse_set_cookie, refresh
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.processes import backend_process
 from tests.backend.wire import CSRF, bearer, login, parse_set_cookie, refresh
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer
-from harness.outsider import Outsider
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
+from harness.seam.outsider import Outsider
+from harness.servers.live_server import LiveServer
 from mock_backend.config import default_spa_dir
 from mock_backend.profile import ProfileError, builtin_names, load_profile
 

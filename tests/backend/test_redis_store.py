@@ -13,9 +13,9 @@ import pytest
 import redis
 from redis.client import Pipeline
 
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer, free_port
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer, free_port
 from mock_backend import Settings, create_app, server_options
 from mock_backend.__main__ import main
 from mock_backend.security import hash_refresh_value

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend import Settings
 from tests.backend.wire import bearer, login, parse_set_cookie, refresh
 

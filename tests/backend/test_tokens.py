@@ -6,8 +6,8 @@ import httpx
 import jwt
 import pytest
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend.security import TokenSigner
 from tests.backend.wire import bearer, login, refresh
 

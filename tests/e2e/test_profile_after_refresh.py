@@ -6,8 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from harness.backend_client import BackendClient
-from harness.driver import SpaDriver
+from harness.browser.driver import SpaDriver
+from harness.seam.client import BackendClient
 
 # `maxApiRequestsInFlight` of the reference SPA's config.
 IN_FLIGHT = 6

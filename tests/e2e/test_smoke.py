@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer
+from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer
 
 
 def test_guarded_profile_leads_to_login_and_back(page: Page, live_backend: LiveServer,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.live_server import free_port
+from harness.servers.live_server import free_port
 from tests.backend.processes import backend_process
 from tests.broken import profile_apps
 

@@ -7,8 +7,9 @@ import ast
 import re
 from pathlib import Path
 
-from harness import driver, verdict
+from harness.browser import driver
 from harness.conformance import test_lifecycle, test_refresh_failures, test_rotation_and_theft
+from harness.verdicts import verdict
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "checks.md"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.live_server import free_port
+from harness.servers.live_server import free_port
 from tests.backend.processes import backend_process
 from tests.broken import spa_variants
 

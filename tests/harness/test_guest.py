@@ -72,7 +72,7 @@ def test_screenshots_the_user_turned_off_in_addopts_stay_off(pytester: pytest.Py
     # Unless the user chose a --screenshot mode, the harness screenshots failed checks itself.
     pytester.makeini("[pytest]\naddopts = --screenshot off\n")
     pytester.makepyfile(test_shots="""
-        from harness import artifacts
+        from harness.verdicts import artifacts
 
         def test_own(pytestconfig):
             assert pytestconfig.stash[artifacts.OWN_SCREENSHOTS] is False
@@ -91,7 +91,7 @@ def _fixture_names(module: Path) -> list[str]:
 
 
 def test_every_fixture_of_the_plugin_carries_the_harness_prefix() -> None:
-    modules = sorted((REPO / "harness").glob("*_fixtures.py"))
+    modules = sorted((REPO / "harness" / "fixtures").glob("*.py"))
     names = [n for m in modules for n in _fixture_names(m)]
     assert len(names) > 20, names
     strays = [n for n in names if n not in OVERRIDES
@@ -122,6 +122,6 @@ def test_only_the_in_process_fixture_imports_the_backend() -> None:
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(n == "mock_backend" or n.startswith("mock_backend.") for n in names):
                 importers.append((module.relative_to(REPO).as_posix(), names))
-    assert {path for path, _ in importers} == {"harness/server_fixtures.py"}, importers
+    assert {path for path, _ in importers} == {"harness/fixtures/servers.py"}, importers
     # ... and only the package's public names, never its modules.
     assert all(names == ["mock_backend"] for _, names in importers), importers

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.live_server import LiveServer, free_port
-from harness.server_fixtures import spa_app
+from harness.fixtures.servers import spa_app
+from harness.servers.live_server import LiveServer, free_port
 from mock_backend.config import default_spa_dir
 
 
@@ -75,7 +75,7 @@ def test_https_is_chosen_for_webkit_and_said_in_the_header(pytester: pytest.Pyte
 def test_the_https_choice_per_browser_and_option(pytester: pytest.Pytester, args: list[str],
                                                  https: bool) -> None:
     pytester.makepyfile(test_choice=f"""
-        from harness.options import HTTPS_CHOICE
+        from harness.fixtures.options import HTTPS_CHOICE
 
         def test_choice(pytestconfig):
             assert pytestconfig.stash[HTTPS_CHOICE].on is {https}

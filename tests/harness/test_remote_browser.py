@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser_server import serve
+from harness.browser.server import serve
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import Run, render, timeline_svg
+from harness.verdicts.report import Run, render, timeline_svg
 from tests.broken import spa_variants
 
 REPO = Path(__file__).resolve().parents[2]

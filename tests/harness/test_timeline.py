@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import timeline
+from harness.verdicts import timeline
 
 
 def _entry(seq: int, start: float, path: str, status: int | None, **extra: object) -> dict:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from harness.live_server import free_port
-from harness.server_fixtures import TEST_SECRET
+from harness.fixtures.servers import TEST_SECRET
+from harness.servers.live_server import free_port
 
 
 @dataclass

@@ -19,10 +19,10 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from harness import artifacts
-from harness.backend_client import BackendClient
-from harness.live_server import LiveServer
-from harness.server_fixtures import TEST_SECRET, ServeBackend
+from harness.fixtures.servers import TEST_SECRET, ServeBackend
+from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer
+from harness.verdicts import artifacts
 from mock_backend import Settings, create_app
 from mock_backend.security import TokenSigner
 from tests.backend.wire import Session, bearer, login

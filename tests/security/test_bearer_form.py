@@ -6,7 +6,7 @@ import base64
 
 import httpx
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import bearer, login
 from tests.security import forge
 from tests.security.answers import invalid_request, not_echoed, quick, unauthorized

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import CSRF, bearer, login, refresh
 from tests.security.answers import error_answer, no_cookie
 from tests.security.conftest import ServeTarget

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from harness.backend_client import BackendClient
-from harness.server_fixtures import ServeBackend
+from harness.fixtures.servers import ServeBackend
+from harness.seam.client import BackendClient
 from mock_backend.request_limits import RequestLimits
 from mock_backend.security import TokenSigner, hash_password, verify_password
 from tests.backend.wire import CSRF, bearer, login, refresh

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.processes import backend_process
 from tests.backend.wire import bearer, login, parse_set_cookie, refresh
 from tests.security.answers import error_answer, no_cookie

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.third_party import ThirdParty
+from harness.servers.third_party import ThirdParty
 from tests.security import forge
 from tests.security.answers import quick, unauthorized
 from tests.security.conftest import Target

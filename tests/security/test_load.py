@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import CSRF, Session, bearer, login, parse_set_cookie, refresh
 from tests.security import forge
 from tests.security.conftest import TLS, ServeTarget, no_cookie_jar

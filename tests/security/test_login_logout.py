@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from mock_backend import users
 from tests.backend.wire import CSRF, bearer, login, refresh
 from tests.security import forge

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from mock_backend import Settings
 from tests.backend.wire import login, parse_set_cookie, refresh
 from tests.security import forge

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 from tests.backend.wire import CSRF, login, parse_set_cookie, refresh
 from tests.security import forge
 from tests.security.answers import error_answer

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness.live_server import free_port
+from harness.servers.live_server import free_port
 from mock_backend.config import SECRET_ENV, ConfigError, Settings
 from tests.security import forge
 from tests.security.answers import not_echoed, unauthorized

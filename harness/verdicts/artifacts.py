@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from harness import timeline
-from harness.backend_client import BackendClient
-from harness.page_watch import PageWatch
+from harness.browser.page_watch import PageWatch
+from harness.seam.client import BackendClient
+from harness.verdicts import timeline
 
 TIMELINE_FILE = "journal-timeline.txt"
 # Set when the harness takes the screenshots of failed checks (`--screenshot` not given).

@@ -23,10 +23,10 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from harness.backend_client import BackendClient
-from harness.driver import PROFILE, DriverError, SetupError, SpaDriver
-from harness.facts import BackendFacts
-from harness.page_probes import cookie_value
+from harness.browser.driver import PROFILE, DriverError, SetupError, SpaDriver
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient
+from harness.seam.facts import BackendFacts
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from harness.facts import BackendFacts, Endpoint
+from harness.seam.facts import BackendFacts, Endpoint
 
 
 @dataclass(frozen=True)

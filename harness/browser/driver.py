@@ -14,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from harness.facts import BackendFacts
+from harness.seam.facts import BackendFacts
 
 # The contract's guarded route that lists the signed-in user's items (docs/contract.md).
 PROFILE = "/profile"

@@ -1,4 +1,4 @@
-"""How a check words what the journal shows (harness/journal.py reads it): tallies of
+"""How a check words what the journal shows (harness/seam/journal.py reads it): tallies of
 statuses, which token a request carried, what went wrong with a retried request."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from harness.journal import Attempt
+from harness.seam.journal import Attempt
 
 
 def tally(statuses: Sequence[int | None]) -> str:

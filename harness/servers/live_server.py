@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from harness.test_ca import TlsFiles
+from harness.servers.ca import TlsFiles
 
 
 class ServerStartError(RuntimeError):

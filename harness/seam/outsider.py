@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from harness.facts import BackendFacts
+from harness.seam.facts import BackendFacts
 
 
 class Outsider:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.journal import Journal
+from harness.seam.journal import Journal
 
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"

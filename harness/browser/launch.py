@@ -2,7 +2,7 @@
 
 Playwright's downloaded browsers win when present. Otherwise system Chromium is driven
 through `executable_path` and system Firefox (ESR) through WebDriver BiDi
-(`channel="moz-firefox"` + `executable_path`). `python -m harness.browsers ensure` installs
+(`channel="moz-firefox"` + `executable_path`). `python -m harness.browser.launch ensure` installs
 what is missing: Debian packages when running as root with apt-get, else
 `playwright install`.
 """
@@ -127,7 +127,7 @@ def ensure(engines: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.browsers",
+    parser = argparse.ArgumentParser(prog="python -m harness.browser.launch",
                                      description="Find or install the browsers the harness drives.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("ensure", "install the missing browsers"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from harness.backend_client import BackendClient
+from harness.seam.client import BackendClient
 
 
 class TimeControl:

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from harness.facts import BackendFacts
-from harness.journal import Entry, Journal, exp_of
+from harness.seam.facts import BackendFacts
+from harness.seam.journal import Entry, Journal, exp_of
 
 
 class ControlError(RuntimeError):

@@ -3,9 +3,9 @@
 `playwright run-server` launches Playwright's own browsers and ignores an executable path
 sent by the client, so on a machine with only system browsers it cannot serve one. This
 starts Playwright's `launchServer` through the Node.js driver bundled with the Python
-package, on the browser `harness.browsers` resolves, and prints its endpoint:
+package, on the browser `harness.browser.launch` resolves, and prints its endpoint:
 
-    python -m harness.browser_server chromium --host 0.0.0.0 --port 9323
+    python -m harness.browser.server chromium --host 0.0.0.0 --port 9323
 
 Then, in the conftest of the machine running the checks:
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from playwright._impl._driver import compute_driver_executable
 
-from harness.browsers import ENGINES, NoBrowserError, camel_case_options, resolve
+from harness.browser.launch import ENGINES, NoBrowserError, camel_case_options, resolve
 
 WS_PATH = "/harness"
 
@@ -77,7 +77,7 @@ def serve(engine: str, host: str = "127.0.0.1", port: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.browser_server",
+    parser = argparse.ArgumentParser(prog="python -m harness.browser.server",
                                      description="serve a browser for connect_options")
     parser.add_argument("engine", choices=ENGINES)
     parser.add_argument("--host", default="127.0.0.1")
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             print("serving until stdin closes (Ctrl-D) or Ctrl-C", file=sys.stderr)
             sys.stdin.read()
     except (NoBrowserError, RuntimeError) as exc:
-        print(f"python -m harness.browser_server: {exc}", file=sys.stderr)
+        print(f"python -m harness.browser.server: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
