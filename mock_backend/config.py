@@ -6,11 +6,17 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mock_backend.profile import ApiProfile, ProfileError, check_cookie_covers
+from mock_backend.patterns import is_cookie_name, is_header_name
+from mock_backend.profile import (
+    FAILURE_STATUSES,
+    ApiProfile,
+    ProfileError,
+    check_cookie_covers,
+)
 from mock_backend.store import REDIS_SCHEMES, redis_url_problem, redis_url_shown
 
 log = logging.getLogger("mock_backend")
@@ -92,9 +98,9 @@ class Settings:
         if self.alg not in ALGORITHMS:
             raise ConfigError(
                 f"unknown algorithm {self.alg!r}: choose one of {', '.join(ALGORITHMS)}")
-        if self.refresh_failure_status not in (400, 401, 403):
+        if self.refresh_failure_status not in FAILURE_STATUSES:
             raise ConfigError("refresh failure status must be 400, 401 or 403")
-        if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.cookie_name):
+        if not is_cookie_name(self.cookie_name):
             raise ConfigError(f"invalid cookie name {self.cookie_name!r}")
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, "):
             raise ConfigError(f"invalid cookie path {self.cookie_path!r}: must start with /")
@@ -104,7 +110,7 @@ class Settings:
             check_cookie_covers(self.api_profile, f"--cookie-path {self.cookie_path}")
         except ProfileError as exc:
             raise ConfigError(str(exc)) from None
-        if self.csrf_header and not re.fullmatch(r"[A-Za-z0-9-]+", self.csrf_header):
+        if self.csrf_header and not is_header_name(self.csrf_header):
             raise ConfigError(f"invalid CSRF header name {self.csrf_header!r}")
         if self.store != "memory" and not self.store.startswith(("sqlite:", *REDIS_SCHEMES)):
             raise ConfigError(f"invalid store {self.store!r}: use memory, sqlite:PATH or "
@@ -138,9 +144,14 @@ class Settings:
             self.csrf_header = p.refresh.csrf_header
         if not self.refresh_failure_status:
             self.refresh_failure_status = p.refresh.failure_status
-        self.api_profile = replace(p, cookie_name=self.cookie_name, cookie_path=self.cookie_path,
-                                   refresh=replace(p.refresh, csrf_header=self.csrf_header,
-                                                   failure_status=self.refresh_failure_status))
+        # A copy, not a new validation: these values are checked as settings, with the
+        # settings' messages (__post_init__).
+        self.api_profile = p.model_copy(update={
+            "cookie": p.cookie.model_copy(update={"name": self.cookie_name,
+                                                  "path": self.cookie_path}),
+            "refresh": p.refresh.model_copy(update={
+                "csrf_header": self.csrf_header,
+                "failure_status": self.refresh_failure_status})})
 
 
 def secret_from_environment() -> bytes:

@@ -11,6 +11,8 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 
+from mock_backend.waiters import answer, new_waiter, wake
+
 
 @dataclass
 class Fault:
@@ -24,7 +26,45 @@ class Fault:
     drop: bool = False
     at: str = "arrival"
     released: asyncio.Event = field(default_factory=asyncio.Event)
-    held: int = 0
+    _held: int = field(default=0, init=False, repr=False)
+    # Waits for `held` to reach a count: (count, waiter), woken when it does.
+    _waits: list[tuple[int, asyncio.Future[bool]]] = field(default_factory=list, init=False,
+                                                           repr=False)
+
+    @property
+    def held(self) -> int:
+        """Requests its gate holds now."""
+        return self._held
+
+    @held.setter
+    def held(self, count: int) -> None:
+        # A property, so every place that holds a request (on arrival, inside the refresh)
+        # wakes the waits by counting, and none can forget to.
+        self._held = count
+        for wanted, waiter in self._waits:
+            if count >= wanted:
+                wake(waiter)
+
+    def release(self) -> None:
+        """Open the gate for good; waits still short of their count end, since it holds no
+        more."""
+        self.released.set()
+        for _, waiter in self._waits:
+            wake(waiter, met=False)
+
+    async def wait_held(self, count: int, timeout: float) -> bool:
+        """Whether the gate held at least `count` requests within `timeout` seconds, answered
+        the moment it does (or at once, once released). Call on the server's event loop."""
+        if self._held >= count:
+            return True
+        if self.released.is_set():
+            return False
+        entry = (count, new_waiter())
+        self._waits.append(entry)
+        try:
+            return await answer(entry[1], timeout)
+        finally:
+            self._waits.remove(entry)
 
     def matches(self, method: str, path: str, at: str = "arrival") -> bool:
         if self.remaining <= 0 or path != self.path or at != self.at:
@@ -75,16 +115,19 @@ class FaultBook:
                 return fault
         return None
 
+    def get(self, fault_id: str) -> Fault | None:
+        return self._faults.get(fault_id)
+
     def release(self, fault_id: str) -> Fault | None:
         fault = self._faults.get(fault_id)
         if fault is not None:
-            fault.released.set()
+            fault.release()
         return fault
 
     def clear(self) -> None:
         """Forget every fault; requests held by a gate are let through first."""
         for fault in self._faults.values():
-            fault.released.set()
+            fault.release()
         self._faults.clear()
 
     def list(self) -> list[dict]:

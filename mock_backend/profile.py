@@ -4,15 +4,35 @@ A profile is a TOML file (or a built-in name, `mock_backend/profiles/NAME.toml`)
 has the reference API's value as its default, so an empty file is the reference API. What
 the backend *does* (rotation, reuse detection, CSRF, CORS, the journal) never changes; a
 profile changes only where each endpoint lives and how its requests and answers are spelled.
+
+The format is declared once, by the models below: their fields are the file's tables and
+keys, with defaults, what a value must be (`Kind`) and what it means (the description). The
+loader validates a file against them, `profile_keys_table()` writes the documentation's
+table of keys from them, and `ApiProfile.describe()` is the profile part of
+`/__harness/facts`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from mock_backend.patterns import is_cookie_name, is_header_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +52,8 @@ class ProfileError(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where an endpoint is: derived from a profile, not a part of its format."""
+
     method: str
     path: str
 
@@ -39,93 +61,327 @@ class Endpoint:
         return {"method": self.method, "path": self.path}
 
 
-@dataclass(frozen=True)
-class LoginApi:
-    endpoint: Endpoint = Endpoint("POST", "/api/login")
-    body: str = "json"
-    username_field: str = "username"
-    password_field: str = "password"
-    access_token: str = "accessToken"
-    expires_in: str = "expiresIn"
-    user: str = "user"
-
+# --- What a value must be ------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class RefreshApi:
-    endpoint: Endpoint = Endpoint("POST", "/api/refresh-token")
-    transport: str = "cookie"
-    field: str = "refreshToken"
-    body: str = "json"
-    extra: dict[str, str] = dataclass_field(default_factory=dict)
-    csrf_header: str = "X-Requested-With"
-    failure_status: int = 401
-    access_token: str = "accessToken"
-    expires_in: str = "expiresIn"
-    refresh_token: str = ""
+class Kind:
+    """What a key's value must be: the model checks it with `problem`, the documentation
+    shows `shown`. The problem is the whole message after the key, so an error reads the
+    same whichever key it is about."""
+
+    shown: str
+    problem: Callable[[Any], str | None]
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        # Before pydantic's own validation, which would turn `failure_status = "401"` into
+        # 401: a file that says so has a mistake worth naming, in this format's words.
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def _check(self, value: Any) -> Any:
+        problem = self.problem(value)
+        if problem is not None:
+            raise PydanticCustomError("profile_value", "{problem}", {"problem": problem})
+        return value
+
+
+def _text(rule: Callable[[str], str | None]) -> Callable[[Any], str | None]:
+    def problem(value: Any) -> str | None:
+        return f"{value!r} is not a string" if not isinstance(value, str) else rule(value)
+
+    return problem
+
+
+def _matching(pattern: str | Callable[[str], bool], says: str) -> Callable[[Any], str | None]:
+    matches = pattern if callable(pattern) else re.compile(pattern).fullmatch
+    return _text(lambda value: None if matches(value) else f"{value!r} {says}")
+
+
+def _one_of(*allowed: str) -> Kind:
+    return Kind(" \\| ".join(f"`{a}`" for a in allowed),
+                _text(lambda value: None if value in allowed
+                      else f"{value!r} is not one of {', '.join(allowed)}"))
+
+
+def _status_problem(value: Any) -> str | None:
+    if isinstance(value, bool) or value not in FAILURE_STATUSES:
+        return f"{value!r} is not one of {', '.join(map(str, FAILURE_STATUSES))}"
+    return None
+
+
+def _strings_problem(value: Any) -> str | None:
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                       for k, v in value.items()):
+        return None
+    return f"{value!r} is not a table of strings, e.g. {{ grant_type = \"refresh_token\" }}"
+
+
+_FIELD = r"[A-Za-z_][A-Za-z0-9_.-]*"
+FAILURE_STATUSES = (400, 401, 403)
+
+UrlPath = Annotated[str, Kind("a path", _matching(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*",
+                                                  "is not a path starting with /"))]
+FieldName = Annotated[str, Kind("a field name", _matching(_FIELD, "is not a field name"))]
+OptionalField = Annotated[str, Kind("a field name, or `\"\"` to leave it out", _matching(
+    f"{_FIELD}|", "is not a field name (\"\" leaves it out)"))]
+HeaderName = Annotated[str, Kind("a header name, or `\"\"` for none", _matching(
+    lambda value: value == "" or is_header_name(value), "is not a header name (\"\" for none)"))]
+CookieName = Annotated[str, Kind("a cookie name", _matching(is_cookie_name,
+                                                            "is not a cookie name"))]
+Status = Annotated[int, Kind(" \\| ".join(f"`{s}`" for s in FAILURE_STATUSES), _status_problem)]
+Strings = Annotated[dict[str, str], Kind("a table of strings", _strings_problem)]
+BodyFormat = Annotated[str, _one_of("json", "form")]
+
+
+def _rule(key: str, problem: str) -> PydanticCustomError:
+    """A rule across keys broken; `key` (dotted, from the model that checks it) is the one
+    the message names."""
+    return PydanticCustomError("profile_rule", "{problem}", {"problem": problem, "key": key})
+
+
+# --- The format ----------------------------------------------------------------------------
+
+class _Table(BaseModel):
+    """A table of the file: a key it does not declare is refused, a profile never changes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LoginResponse(_Table):
+    access_token: FieldName = Field(default="accessToken",
+                                    description="the field of the access token")
+    expires_in: OptionalField = Field(
+        default="expiresIn", description="the field of the access token's lifetime in seconds")
+    user: OptionalField = Field(default="user", description="the field of the signed-in user")
+
+
+class LoginApi(_Table):
+    path: UrlPath = Field(default="/api/login", description="where the login is")
+    method: Annotated[str, _one_of("POST")] = Field(default="POST", description="its method")
+    body: BodyFormat = Field(default="json", description="the format of the request's body")
+    username_field: FieldName = Field(
+        default="username", description="the body's field of the username (the backend also "
+                                        "accepts an email address there)")
+    password_field: FieldName = Field(default="password",
+                                      description="the body's field of the password")
+    response: LoginResponse = Field(default_factory=LoginResponse,
+                                    description="the answer's field names")
+
+    @model_validator(mode="after")
+    def _two_fields(self) -> LoginApi:
+        if self.username_field == self.password_field:
+            raise _rule("password_field", "is the same as username_field")
+        return self
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.method, self.path)
+
+    @property
+    def access_token(self) -> str:
+        return self.response.access_token
+
+    @property
+    def expires_in(self) -> str:
+        return self.response.expires_in
+
+    @property
+    def user(self) -> str:
+        return self.response.user
+
+
+class RefreshResponse(_Table):
+    access_token: FieldName = Field(default="accessToken",
+                                    description="the field of the new access token")
+    expires_in: OptionalField = Field(
+        default="expiresIn",
+        description="the field of the new access token's lifetime in seconds")
+    refresh_token: OptionalField = Field(
+        default="", description="the field of the new refresh token: required when it travels "
+                                "in a body or header")
+
+
+class RefreshApi(_Table):
+    path: UrlPath = Field(default="/api/refresh-token", description="where the refresh is")
+    method: Annotated[str, _one_of("POST", "GET")] = Field(
+        default="POST", description="its method (a GET has no body)")
+    transport: Annotated[str, _one_of("cookie", "body", "header")] = Field(
+        default="cookie", description="where the refresh token travels: an HttpOnly cookie, a "
+                                      "body field or a header")
+    field: FieldName = Field(
+        default="refreshToken", description="the body field (transport `body`) or header "
+                                            "(transport `header`) of the refresh token")
+    body: BodyFormat = Field(default="json",
+                             description="the format of the request's body, when it has one")
+    extra: Strings = Field(default_factory=dict,
+                           description="fixed fields sent with it, e.g. "
+                                       "`{ grant_type = \"refresh_token\" }`")
+    csrf_header: HeaderName = Field(
+        default="X-Requested-With",
+        description="the custom header the cookie-authenticated endpoints require")
+    failure_status: Status = Field(default=401, description="the status of a refused refresh")
+    response: RefreshResponse = Field(default_factory=RefreshResponse,
+                                      description="the answer's field names")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RefreshApi:
+        if not self.in_cookie and not self.response.refresh_token:
+            raise _rule("response.refresh_token",
+                        f"must name the field of the new refresh token when transport is "
+                        f"{self.transport} (the rotated value has to reach the client)")
+        if self.method == "GET" and self.transport == "body":
+            raise _rule("transport", "a GET has no body: use cookie or header with method GET")
+        # An empty table asks for nothing, so a profile's description (`extra = {}`) reads
+        # back as the same profile whatever its method.
+        if self.extra and self.method == "GET":
+            raise _rule("extra", "fixed fields need a body (method POST)")
+        if self.field in self.extra:
+            raise _rule("extra", f"{self.field!r} is refresh.field itself")
+        return self
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.method, self.path)
 
     @property
     def in_cookie(self) -> bool:
         return self.transport == "cookie"
 
+    @property
+    def access_token(self) -> str:
+        return self.response.access_token
 
-@dataclass(frozen=True)
-class Resources:
-    current_user: Endpoint = Endpoint("GET", "/api/current-user")
-    list: Endpoint = Endpoint("GET", "/api/job-list")
-    list_field: str = "jobs"
-    create: Endpoint = Endpoint("POST", "/api/jobs")
-    admin: Endpoint = Endpoint("GET", "/api/admin/stats")
+    @property
+    def expires_in(self) -> str:
+        return self.response.expires_in
+
+    @property
+    def refresh_token(self) -> str:
+        return self.response.refresh_token
 
 
-@dataclass(frozen=True)
-class ApiProfile:
-    name: str = "reference"
-    login: LoginApi = LoginApi()
-    refresh: RefreshApi = RefreshApi()
-    logout: Endpoint = Endpoint("POST", "/api/logout")
-    cookie_name: str = "refresh_token"
-    cookie_path: str = "/api"
-    resources: Resources = Resources()
+class LogoutApi(_Table):
+    path: UrlPath = Field(default="/api/logout", description="where the logout is")
+    method: Annotated[str, _one_of("POST", "DELETE")] = Field(default="POST",
+                                                              description="its method")
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.method, self.path)
+
+
+class RefreshCookie(_Table):
+    name: CookieName = Field(default="refresh_token", description="the refresh cookie's name")
+    path: UrlPath = Field(default="/api", description="the refresh cookie's `Path`: with "
+                                                      "transport `cookie` it must cover the "
+                                                      "refresh and the logout paths")
+
+
+class Resources(_Table):
+    """The demo API. Its methods are the reference's, so only the paths are keys; in Python
+    each is an `Endpoint` (`resources.list.path`), in the file and the facts a path."""
+
+    current_user_path: UrlPath = Field(default="/api/current-user", alias="current_user",
+                                       description="`GET`: the signed-in user")
+    list_path: UrlPath = Field(default="/api/job-list", alias="list",
+                               description="`GET`: the user's items")
+    list_field: OptionalField = Field(
+        default="jobs", description="the list answer's field of the items (`\"\"`: the body is "
+                                    "the list)")
+    create_path: UrlPath = Field(default="/api/jobs", alias="create",
+                                 description="`POST {title}`: creates an item")
+    admin_path: UrlPath = Field(default="/api/admin/stats", alias="admin",
+                                description="`GET`, role admin only (403 "
+                                            "`insufficient_scope` otherwise)")
+
+    @property
+    def current_user(self) -> Endpoint:
+        return Endpoint("GET", self.current_user_path)
+
+    @property
+    def list(self) -> Endpoint:
+        return Endpoint("GET", self.list_path)
+
+    @property
+    def create(self) -> Endpoint:
+        return Endpoint("POST", self.create_path)
+
+    @property
+    def admin(self) -> Endpoint:
+        return Endpoint("GET", self.admin_path)
+
+
+# The key each endpoint's path is written at, for the rules that name it.
+_ENDPOINT_KEYS = {"login": "login.path", "refresh": "refresh.path", "logout": "logout.path",
+                  "current_user": "resources.current_user", "list": "resources.list",
+                  "create": "resources.create", "admin": "resources.admin"}
+_RESERVED = ("/__harness", "/.well-known")
+
+
+class ApiProfile(_Table):
+    name: str = Field(default="reference",
+                      description="the profile's name: its file's stem (not a key in the file)")
+    login: LoginApi = Field(default_factory=LoginApi, description="`[login]`")
+    refresh: RefreshApi = Field(default_factory=RefreshApi, description="`[refresh]`")
+    logout: LogoutApi = Field(default_factory=LogoutApi, description="`[logout]`")
+    cookie: RefreshCookie = Field(default_factory=RefreshCookie, description="`[cookie]`")
+    resources: Resources = Field(default_factory=Resources, description="`[resources]`")
+
+    @model_validator(mode="after")
+    def _endpoints_apart(self) -> ApiProfile:
+        seen: dict[tuple[str, str], str] = {}
+        for name, endpoint in self.endpoints.items():
+            key = _ENDPOINT_KEYS[name]
+            where = (endpoint.method, endpoint.path)
+            if where in seen:
+                raise _rule(key, f"{endpoint.method} {endpoint.path} is also "
+                                 f"{_ENDPOINT_KEYS[seen[where]]}")
+            seen[where] = name
+            if endpoint.path.startswith(_RESERVED):
+                raise _rule(key, f"{endpoint.path!r} is reserved for the test-control API "
+                                 "and the keys")
+        problem = _cookie_problem(self)
+        if problem:
+            raise _rule("cookie.path", problem)
+        return self
+
+    @property
+    def cookie_name(self) -> str:
+        return self.cookie.name
+
+    @property
+    def cookie_path(self) -> str:
+        return self.cookie.path
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
         r = self.resources
         return {"login": self.login.endpoint, "refresh": self.refresh.endpoint,
-                "logout": self.logout, "current_user": r.current_user, "list": r.list,
-                "create": r.create, "admin": r.admin}
+                "logout": self.logout.endpoint, "current_user": r.current_user,
+                "list": r.list, "create": r.create, "admin": r.admin}
 
     @property
     def token_paths(self) -> frozenset[str]:
         """Paths whose answers hand out tokens."""
-        return frozenset({self.login.endpoint.path, self.refresh.endpoint.path})
+        return frozenset({self.login.path, self.refresh.path})
 
     @property
     def form_paths(self) -> frozenset[str]:
         """Paths that take an application/x-www-form-urlencoded body."""
         refresh = self.refresh
         in_body = refresh.transport == "body"
-        return frozenset(p for p, body in ((self.login.endpoint.path, self.login.body),
-                                            (refresh.endpoint.path, refresh.body),
+        return frozenset(p for p, body in ((self.login.path, self.login.body),
+                                            (refresh.path, refresh.body),
                                             (self.logout.path, refresh.body if in_body else ""))
                          if body == "form")
 
     def describe(self) -> dict[str, Any]:
-        """The profile as `/__harness/facts` gives it (clients speak the API from it)."""
-        login, refresh = self.login, self.refresh
-        return {
-            "name": self.name,
-            "login": {"body": login.body, "username_field": login.username_field,
-                      "password_field": login.password_field,
-                      "response": {"access_token": login.access_token,
-                                   "expires_in": login.expires_in, "user": login.user}},
-            "refresh": {"transport": refresh.transport, "field": refresh.field,
-                        "body": refresh.body, "extra": dict(refresh.extra),
-                        "response": {"access_token": refresh.access_token,
-                                     "expires_in": refresh.expires_in,
-                                     "refresh_token": refresh.refresh_token}},
-            "list_field": self.resources.list_field,
-        }
+        """The profile as `/__harness/facts` gives it: its name, and every table and key
+        under the name the file gives it (clients speak the API from it)."""
+        return self.model_dump(mode="json", by_alias=True)
 
+
+# --- Reading a file ------------------------------------------------------------------------
 
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
@@ -150,137 +406,58 @@ def load_profile(spec: str | Path) -> ApiProfile:
     return profile_from_dict(data, source=text, name=path.stem)
 
 
-# The format: table -> key -> (kind, allowed values or None). Kinds: path, field, optional
-# field ("" leaves it out), header, choice, status, table of strings.
-_SCHEMA: dict[str, dict[str, tuple[str, tuple[Any, ...] | None]]] = {
-    "login": {"path": ("path", None), "method": ("choice", ("POST",)),
-              "body": ("choice", ("json", "form")), "username_field": ("field", None),
-              "password_field": ("field", None)},
-    "login.response": {"access_token": ("field", None), "expires_in": ("optional", None),
-                       "user": ("optional", None)},
-    "refresh": {"path": ("path", None), "method": ("choice", ("POST", "GET")),
-                "transport": ("choice", ("cookie", "body", "header")),
-                "field": ("field", None), "body": ("choice", ("json", "form")),
-                "extra": ("strings", None), "csrf_header": ("header", None),
-                "failure_status": ("status", (400, 401, 403))},
-    "refresh.response": {"access_token": ("field", None), "expires_in": ("optional", None),
-                         "refresh_token": ("optional", None)},
-    "logout": {"path": ("path", None), "method": ("choice", ("POST", "DELETE"))},
-    "cookie": {"name": ("cookie", None), "path": ("path", None)},
-    "resources": {"current_user": ("path", None), "list": ("path", None),
-                  "list_field": ("optional", None), "create": ("path", None),
-                  "admin": ("path", None)},
-}
-_TOP = ("login", "refresh", "logout", "cookie", "resources")
-_SUB = {"login": ("response",), "refresh": ("response",)}
-
-
-def _check_value(source: str, key: str, kind: str, allowed: tuple[Any, ...] | None,
-                 value: Any) -> Any:
-    import re
-
-    def bad(problem: str) -> ProfileError:
-        return ProfileError(source, key, problem)
-
-    if kind == "strings":
-        if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise bad(f"{value!r} is not a table of strings, e.g. {{ grant_type = "
-                      f"\"refresh_token\" }}")
-        return dict(value)
-    if kind == "status":
-        if isinstance(value, bool) or value not in allowed:  # type: ignore[operator]
-            raise bad(f"{value!r} is not one of {', '.join(map(str, allowed or ()))}")
-        return value
-    if not isinstance(value, str):
-        raise bad(f"{value!r} is not a string")
-    if kind == "choice" and value not in (allowed or ()):
-        raise bad(f"{value!r} is not one of {', '.join(allowed or ())}")
-    if kind == "path" and not re.fullmatch(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*", value):
-        raise bad(f"{value!r} is not a path starting with /")
-    if kind in ("field", "optional") and not re.fullmatch(
-            r"[A-Za-z_][A-Za-z0-9_.-]*" + ("|" if kind == "optional" else ""), value):
-        raise bad(f"{value!r} is not a field name" + (" (\"\" leaves it out)"
-                                                      if kind == "optional" else ""))
-    if kind == "header" and not re.fullmatch(r"([A-Za-z0-9-]+)?", value):
-        raise bad(f"{value!r} is not a header name (\"\" for none)")
-    if kind == "cookie" and not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
-        raise bad(f"{value!r} is not a cookie name")
-    return value
-
-
-def _flatten(source: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Checks every table and key against the format; returns table -> key -> value."""
-    found: dict[str, dict[str, Any]] = {}
-    for top, table in data.items():
-        if top not in _TOP:
-            raise ProfileError(source, top, f"unknown table (known: {', '.join(_TOP)})")
-        if not isinstance(table, dict):
-            raise ProfileError(source, top, "must be a table ([" + top + "])")
-        for key, value in table.items():
-            if key in _SUB.get(top, ()):
-                if not isinstance(value, dict):
-                    raise ProfileError(source, f"{top}.{key}", "must be a table")
-                for sub_key, sub_value in value.items():
-                    _take(source, found, f"{top}.{key}", sub_key, sub_value)
-            else:
-                _take(source, found, top, key, value)
-    return found
-
-
-def _take(source: str, found: dict[str, dict[str, Any]], table: str, key: str,
-          value: Any) -> None:
-    schema = _SCHEMA[table]
-    if key not in schema:
-        raise ProfileError(source, f"{table}.{key}",
-                           f"unknown key (known: {', '.join(schema)})")
-    kind, allowed = schema[key]
-    found.setdefault(table, {})[key] = _check_value(source, f"{table}.{key}", kind, allowed,
-                                                    value)
-
-
 def profile_from_dict(data: dict[str, Any], source: str = "profile",
                       name: str = "custom") -> ApiProfile:
-    f = _flatten(source, data)
-    ref = ApiProfile()
+    """The profile a file's tables give; a problem is a ProfileError naming its key."""
+    if "name" in data:  # the name is the file's, not a key in it
+        raise ProfileError(source, "name", _unknown("table", ApiProfile))
+    try:
+        return ApiProfile.model_validate({**data, "name": name})
+    except ValidationError as exc:
+        raise _profile_error(source, exc) from None
 
-    def get(table: str, key: str, default: Any) -> Any:
-        return f.get(table, {}).get(key, default)
 
-    login = LoginApi(
-        Endpoint(get("login", "method", "POST"), get("login", "path", "/api/login")),
-        body=get("login", "body", ref.login.body),
-        username_field=get("login", "username_field", ref.login.username_field),
-        password_field=get("login", "password_field", ref.login.password_field),
-        access_token=get("login.response", "access_token", ref.login.access_token),
-        expires_in=get("login.response", "expires_in", ref.login.expires_in),
-        user=get("login.response", "user", ref.login.user))
-    r = ref.refresh
-    refresh = RefreshApi(
-        Endpoint(get("refresh", "method", "POST"), get("refresh", "path", r.endpoint.path)),
-        transport=get("refresh", "transport", r.transport), field=get("refresh", "field", r.field),
-        body=get("refresh", "body", r.body), extra=get("refresh", "extra", {}),
-        csrf_header=get("refresh", "csrf_header", r.csrf_header),
-        failure_status=get("refresh", "failure_status", r.failure_status),
-        access_token=get("refresh.response", "access_token", r.access_token),
-        expires_in=get("refresh.response", "expires_in", r.expires_in),
-        refresh_token=get("refresh.response", "refresh_token", r.refresh_token))
-    res = ref.resources
-    resources = Resources(
-        Endpoint("GET", get("resources", "current_user", res.current_user.path)),
-        Endpoint("GET", get("resources", "list", res.list.path)),
-        get("resources", "list_field", res.list_field),
-        Endpoint("POST", get("resources", "create", res.create.path)),
-        Endpoint("GET", get("resources", "admin", res.admin.path)))
-    profile = ApiProfile(name=name, login=login, refresh=refresh,
-                         logout=Endpoint(get("logout", "method", "POST"),
-                                         get("logout", "path", ref.logout.path)),
-                         cookie_name=get("cookie", "name", ref.cookie_name),
-                         cookie_path=get("cookie", "path", ref.cookie_path),
-                         resources=resources)
-    _check_whole(source, profile, f)
-    return profile
+def _profile_error(source: str, exc: ValidationError) -> ProfileError:
+    """Pydantic's first problem with the file, as the one line ProfileError gives."""
+    error = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in error["loc"]]
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "profile_rule":
+        loc.append(ctx["key"])
+    key = ".".join(loc) or "profile"
+    if kind in ("profile_value", "profile_rule"):
+        problem = str(ctx["problem"])
+    elif kind == "extra_forbidden":
+        problem = _unknown("table" if len(loc) == 1 else "key", _model_at(loc[:-1]))
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        problem = f"must be a table ([{key}])"
+    else:  # nothing the models declare gives another; said as pydantic says it, on one line
+        problem = " ".join(str(error["msg"]).split())
+    return ProfileError(source, key, problem)
 
+
+def _unknown(what: str, model: type[_Table]) -> str:
+    return f"unknown {what} (known: {', '.join(_file_keys(model))})"
+
+
+def _file_keys(model: type[_Table]) -> list[str]:
+    """The keys (or tables) a table of the file may have, as the file spells them."""
+    return [info.alias or name for name, info in model.model_fields.items()
+            if not (model is ApiProfile and name == "name")]
+
+
+def _model_at(loc: list[str]) -> type[_Table]:
+    model: type[_Table] = ApiProfile
+    for part in loc:
+        for name, info in model.model_fields.items():
+            if (info.alias or name) == part and isinstance(info.annotation, type) and \
+                    issubclass(info.annotation, _Table):
+                model = info.annotation
+    return model
+
+
+# --- Rules the settings check too -----------------------------------------------------------
 
 def _covers(cookie_path: str, path: str) -> bool:
     """RFC 6265 section 5.1.4 path-match."""
@@ -288,44 +465,70 @@ def _covers(cookie_path: str, path: str) -> bool:
         cookie_path.endswith("/") or path[len(cookie_path)] == "/"))
 
 
-def check_cookie_covers(p: ApiProfile, source: str) -> None:
-    """With the cookie transport, the cookie's path must cover the refresh and the logout."""
+def _cookie_problem(p: ApiProfile) -> str | None:
     if not p.refresh.in_cookie:
-        return
-    for name, key in (("refresh", "refresh.path"), ("logout", "logout.path")):
+        return None
+    for name in ("refresh", "logout"):
         if not _covers(p.cookie_path, p.endpoints[name].path):
-            raise ProfileError(source, "cookie.path",
-                               f"{p.cookie_path!r} does not cover {key} "
-                               f"{p.endpoints[name].path!r}: the browser would not send "
-                               "the refresh cookie there")
+            return (f"{p.cookie_path!r} does not cover {_ENDPOINT_KEYS[name]} "
+                    f"{p.endpoints[name].path!r}: the browser would not send the refresh "
+                    "cookie there")
+    return None
 
 
-def _check_whole(source: str, p: ApiProfile, given: dict[str, dict[str, Any]]) -> None:
-    keys = {"login": "login.path", "refresh": "refresh.path", "logout": "logout.path",
-            "current_user": "resources.current_user", "list": "resources.list",
-            "create": "resources.create", "admin": "resources.admin"}
-    seen: dict[tuple[str, str], str] = {}
-    for name, endpoint in p.endpoints.items():
-        where = (endpoint.method, endpoint.path)
-        if where in seen:
-            raise ProfileError(source, keys[name], f"{endpoint.method} {endpoint.path} is "
-                                                   f"also {keys[seen[where]]}")
-        seen[where] = name
-        if endpoint.path.startswith(("/__harness", "/.well-known")):
-            raise ProfileError(source, keys[name], f"{endpoint.path!r} is reserved for the "
-                                                   "test-control API and the keys")
-    r = p.refresh
-    check_cookie_covers(p, source)
-    if not r.in_cookie and not r.refresh_token:
-        raise ProfileError(source, "refresh.response.refresh_token",
-                           f"must name the field of the new refresh token when transport is "
-                           f"{r.transport} (the rotated value has to reach the client)")
-    if r.endpoint.method == "GET" and r.transport == "body":
-        raise ProfileError(source, "refresh.transport", "a GET has no body: use cookie or "
-                                                        "header with method GET")
-    if "extra" in given.get("refresh", {}) and r.endpoint.method == "GET":
-        raise ProfileError(source, "refresh.extra", "fixed fields need a body (method POST)")
-    if r.field in r.extra:
-        raise ProfileError(source, "refresh.extra", f"{r.field!r} is refresh.field itself")
-    if p.login.username_field == p.login.password_field:
-        raise ProfileError(source, "login.password_field", "is the same as username_field")
+def check_cookie_covers(p: ApiProfile, source: str) -> None:
+    """With the cookie transport, the cookie's path must cover the refresh and the logout
+    (`--cookie-path` given beside a profile is checked here too)."""
+    problem = _cookie_problem(p)
+    if problem:
+        raise ProfileError(source, "cookie.path", problem)
+
+
+# --- The documentation's table of keys ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProfileKey:
+    """One key of the format, as the documentation lists it."""
+
+    key: str  # dotted: `refresh.response.refresh_token`
+    value: str  # what it must be
+    default: Any
+    meaning: str
+
+
+def profile_keys() -> list[ProfileKey]:
+    """Every key of the format, in the models' order (the order of `reference.toml`)."""
+    found: list[ProfileKey] = []
+
+    def walk(model: type[_Table], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            if model is ApiProfile and name == "name":
+                continue
+            key = prefix + (info.alias or name)
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, _Table):
+                walk(annotation, key + ".")
+                continue
+            kind = next(m for m in info.metadata if isinstance(m, Kind))
+            found.append(ProfileKey(key, kind.shown, info.get_default(call_default_factory=True),
+                                    info.description or ""))
+
+    walk(ApiProfile, "")
+    return found
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }" \
+            if value else "{}"
+    return json.dumps(value)
+
+
+def profile_keys_table() -> str:
+    """The Markdown table of every key (README.md, "Testing an app written for another
+    API", carries it; a test keeps the two equal)."""
+    lines = ["| key | value | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{k.key}` | {k.value} | `{_toml(k.default)}` | {k.meaning} |"
+              for k in profile_keys()]
+    return "\n".join(lines) + "\n"
+

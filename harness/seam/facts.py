@@ -7,12 +7,16 @@ and a backend in another process (`--backend-url`) is described the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, TypeVar, get_type_hints
+
+# The version of the facts' schema this harness reads (`version` in the answer).
+FACTS_VERSION = 1
 
 
 class FactsError(ValueError):
-    """The backend's `/__harness/facts` answer lacks a fact the harness needs."""
+    """The backend's `/__harness/facts` answer lacks a fact the harness needs, or is of a
+    version (`version`) this harness does not read."""
 
     def __init__(self, key: str, detail: str = "missing") -> None:
         super().__init__(f"/__harness/facts: {key}: {detail}")
@@ -53,32 +57,103 @@ class SeedUser:
 
 
 @dataclass(frozen=True)
-class ApiSpelling:
-    """How the backend's API profile spells requests and answers (`--api-profile`)."""
+class LoginAnswer:
+    """The login answer's field names ("" when the API leaves one out)."""
 
-    name: str
-    login_body: str  # json | form
+    access_token: str
+    expires_in: str
+    user: str
+
+
+@dataclass(frozen=True)
+class LoginSpelling:
+    body: str  # json | form
     username_field: str
     password_field: str
-    login_access_token: str
-    login_expires_in: str  # "" when left out
-    login_user: str  # "" when left out
-    refresh_transport: str  # cookie | body | header
-    refresh_field: str  # the body field or header of transport body/header
-    refresh_body: str  # json | form
-    refresh_extra: tuple[tuple[str, str], ...]
-    refresh_access_token: str
-    refresh_expires_in: str
-    refresh_refresh_token: str  # the answer's field of a handed-out refresh token
+    response: LoginAnswer
+
+
+@dataclass(frozen=True)
+class RefreshAnswer:
+    """The refresh answer's field names ("" when the API leaves one out)."""
+
+    access_token: str
+    expires_in: str
+    refresh_token: str  # the field of a handed-out refresh token
+
+
+@dataclass(frozen=True)
+class RefreshSpelling:
+    transport: str  # cookie | body | header
+    field: str  # the body field or header of transport body/header
+    body: str  # json | form
+    extra: tuple[tuple[str, str], ...]  # fixed fields sent with a refresh
+    response: RefreshAnswer
+
+
+@dataclass(frozen=True)
+class ApiSpelling:
+    """How the backend's API profile spells requests and answers (`--api-profile`).
+
+    The fields carry the names of the facts' `profile` part (the profile file's tables and
+    keys), and are read by those names; the flat properties are the names the checks use.
+    """
+
+    name: str
+    login: LoginSpelling
+    refresh: RefreshSpelling
 
     @property
     def hands_refresh_token_to_scripts(self) -> bool:
-        return self.refresh_transport != "cookie"
+        return self.refresh.transport != "cookie"
 
+    @property
+    def login_body(self) -> str:
+        return self.login.body
 
-REFERENCE_SPELLING = ApiSpelling("reference", "json", "username", "password", "accessToken",
-                                 "expiresIn", "user", "cookie", "refreshToken", "json", (),
-                                 "accessToken", "expiresIn", "")
+    @property
+    def username_field(self) -> str:
+        return self.login.username_field
+
+    @property
+    def password_field(self) -> str:
+        return self.login.password_field
+
+    @property
+    def login_access_token(self) -> str:
+        return self.login.response.access_token
+
+    @property
+    def login_expires_in(self) -> str:
+        return self.login.response.expires_in
+
+    @property
+    def login_user(self) -> str:
+        return self.login.response.user
+
+    @property
+    def refresh_transport(self) -> str:
+        return self.refresh.transport
+
+    @property
+    def refresh_field(self) -> str:
+        return self.refresh.field
+
+    @property
+    def refresh_body(self) -> str:
+        return self.refresh.body
+
+    @property
+    def refresh_extra(self) -> tuple[tuple[str, str], ...]:
+        return self.refresh.extra
+
+    @property
+    def refresh_access_token(self) -> str:
+        return self.refresh.response.access_token
+
+    @property
+    def refresh_refresh_token(self) -> str:
+        return self.refresh.response.refresh_token
 
 
 @dataclass(frozen=True)
@@ -104,10 +179,11 @@ class BackendFacts:
     allow_origins: tuple[str, ...]
     serves_spa: bool
     users: tuple[SeedUser, ...]
-    api: ApiSpelling = REFERENCE_SPELLING
+    api: ApiSpelling
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
+        _check_version(data)
         read = _Reader(data)
         api = {name: Endpoint(read.text(f"api.{name}.method"), read.text(f"api.{name}.path"))
                for name in ("login", "refresh", "logout", "current_user", "list", "create",
@@ -132,7 +208,7 @@ class BackendFacts:
                    alg=read.text("alg"),
                    allow_origins=tuple(read.get("allow_origins", "allow_origins", list)),
                    serves_spa=read.flag("serves_spa"), users=users,
-                   api=_spelling(read) if "profile" in data else REFERENCE_SPELLING)
+                   api=_read_fields(ApiSpelling, read, "profile"))
 
     def user(self, username: str) -> SeedUser:
         for user in self.users:
@@ -154,19 +230,44 @@ class BackendFacts:
                              self.list, self.create, self.admin)}
 
 
-def _spelling(read: _Reader) -> ApiSpelling:
-    extra = read.get("profile.refresh.extra", "profile.refresh.extra", dict)
-    return ApiSpelling(
-        read.text("profile.name"), read.text("profile.login.body"),
-        read.text("profile.login.username_field"), read.text("profile.login.password_field"),
-        read.text("profile.login.response.access_token"),
-        read.text("profile.login.response.expires_in"),
-        read.text("profile.login.response.user"), read.text("profile.refresh.transport"),
-        read.text("profile.refresh.field"), read.text("profile.refresh.body"),
-        tuple(sorted((str(k), str(v)) for k, v in extra.items())),
-        read.text("profile.refresh.response.access_token"),
-        read.text("profile.refresh.response.expires_in"),
-        read.text("profile.refresh.response.refresh_token"))
+def _check_version(data: Any) -> None:
+    """Before any other fact: a backend newer or older than this harness is named as such,
+    not as a fact that is missing."""
+    if not isinstance(data, dict) or "version" not in data:
+        raise FactsError("version", f"missing: the backend gives no facts version (this "
+                                    f"harness reads version {FACTS_VERSION}); upgrade the "
+                                    f"backend")
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise FactsError("version", f"expected an integer, got {version!r}")
+    if version > FACTS_VERSION:
+        raise FactsError("version", f"the backend gives version {version}, this harness reads "
+                                    f"version {FACTS_VERSION}; upgrade the harness")
+    if version < FACTS_VERSION:
+        raise FactsError("version", f"the backend gives version {version}, this harness reads "
+                                    f"version {FACTS_VERSION}; upgrade the backend")
+
+
+_Spelled = TypeVar("_Spelled")
+
+
+def _read_fields(cls: type[_Spelled], read: _Reader, at: str) -> _Spelled:
+    """The dataclass `cls`, each field read from the key of its own name under `at` (the
+    facts' `profile` part names its tables and keys as a profile file does)."""
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        key, kind = f"{at}.{f.name}", hints[f.name]
+        if isinstance(kind, type) and is_dataclass(kind):
+            values[f.name] = _read_fields(kind, read, key)
+        elif kind is str:
+            values[f.name] = read.text(key)
+        else:  # a table of strings, kept sorted so that equal profiles compare equal
+            table = read.get(key, key, dict)
+            if not all(isinstance(v, str) for v in table.values()):
+                raise FactsError(key, f"expected a table of strings, got {table!r}")
+            values[f.name] = tuple(sorted((str(k), v) for k, v in table.items()))
+    return cls(**values)
 
 
 class _Reader:

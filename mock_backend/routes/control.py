@@ -1,28 +1,31 @@
 """The test-control API (`/__harness/*`): facts, journal, reset, clock, faults, sessions.
 
 Mounted only when test control is enabled; otherwise every path here is a 404.
+
+The waits (`POST /journal/wait`, `POST /faults/{id}/wait`) are long polls: one request,
+answered the moment the condition holds or at its timeout, so a test waits without polling.
+Like the journal and the faults, they see only the process that answers them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from mock_backend.deps import BackendDep
 from mock_backend.errors import ApiError
-from mock_backend.jobs import seed_count
-from mock_backend.users import all_users, demo_password, user_by_id
+from mock_backend.facts import facts_payload
+from mock_backend.journal import EntryFilter
+from mock_backend.users import user_by_id
 
 router = APIRouter(prefix="/__harness", tags=["test-control"])
 
-# Where the reference API's paths start; a profile may put its endpoints anywhere.
-API_PREFIX = "/api/"
-# What the reference SPA sends in the CSRF header; the backend accepts any non-empty value.
-CSRF_VALUE = "XMLHttpRequest"
-
 Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+# A wait's timeout: bounded, so a forgotten wait cannot hold a connection (or a shutdown) long.
+WaitTimeout = Annotated[float, Field(gt=0, le=60, allow_inf_nan=False, strict=True)]
 
 
 class ClockChange(BaseModel):
@@ -65,37 +68,47 @@ class FaultSpec(BaseModel):
         return self
 
 
+class JournalWait(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    after: Annotated[StrictInt, Field(ge=0)] = 0
+    path: Annotated[str, Field(pattern=r"^/", max_length=2048, strict=True)] | None = None
+    method: Annotated[str, Field(pattern=r"^[A-Za-z]+$", max_length=32, strict=True)] | None = None
+    query_contains: Annotated[str, Field(min_length=1, max_length=2048, strict=True)] | None = None
+    answered: StrictBool | None = None
+    status: Annotated[StrictInt, Field(ge=0, le=599)] | None = None  # 0: dropped on purpose
+    count: Annotated[StrictInt, Field(ge=1, le=100_000)] = 1
+    timeout: WaitTimeout = 10
+
+
+class FaultWait(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    held: Annotated[StrictInt, Field(ge=1, le=100_000)] = 1
+    timeout: WaitTimeout = 10
+
+
 @router.get("/facts")
 def facts(backend: BackendDep) -> dict[str, Any]:
     """Everything a test needs to know about this backend, so that no client repeats it."""
-    s = backend.settings
-    profile = s.api_profile
-    return {
-        "api": {name: e.describe() for name, e in profile.endpoints.items()},
-        "api_prefix": API_PREFIX,
-        "list_field": profile.resources.list_field,
-        "profile": profile.describe(),
-        # What set_refresh_cookie sets: the attributes are fixed, name and path are settings.
-        "cookie": {"name": s.cookie_name, "path": s.cookie_path, "http_only": True,
-                   "secure": True, "same_site": "Strict", "host_only": True},
-        "csrf_header": {"name": s.csrf_header, "value": CSRF_VALUE},
-        "refresh_failure_status": s.refresh_failure_status,
-        "lifetimes": {"access": s.access_ttl, "refresh": s.refresh_ttl,
-                      "reuse_grace": s.reuse_grace, "race_window": s.race_window},
-        "clock": {"now": backend.clock.now()},
-        "alg": s.alg,
-        "allow_origins": s.allow_origins,
-        "serves_spa": s.spa_dir is not None,
-        "users": [{"username": u.username, "password": demo_password(u.username),
-                   "email": u.email, "name": u.name, "role": u.role,
-                   "jobs": seed_count(u.id)} for u in all_users()],
-    }
+    return facts_payload(backend)
 
 
 @router.get("/journal")
-def journal(backend: BackendDep, path: str | None = None,
-            method: str | None = None) -> dict[str, Any]:
-    return backend.journal.query(path=path, method=method)
+def journal(backend: BackendDep, path: str | None = None, method: str | None = None,
+            after: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    return backend.journal.query(path=path, method=method, after=after)
+
+
+@router.post("/journal/wait")
+async def wait_journal(wait: JournalWait, backend: BackendDep) -> dict[str, Any]:
+    where = EntryFilter(path=wait.path, method=wait.method, query_contains=wait.query_contains,
+                        answered=wait.answered, status=wait.status)
+    met = await backend.journal.wait(wait.after, wait.count, where, wait.timeout)
+    # The copy in a worker thread, as `GET /journal` makes it: a long journal must not
+    # stall the requests the loop is serving.
+    answer = await run_in_threadpool(backend.journal.query, after=wait.after)
+    return {"met": met, **answer}
 
 
 @router.post("/reset", status_code=204)
@@ -142,6 +155,18 @@ async def release_fault(fault_id: str, backend: BackendDep) -> dict[str, Any]:
     if fault is None:
         raise ApiError(404, "unknown_fault", f"no fault {fault_id!r}")
     return fault.describe()
+
+
+@router.post("/faults/{fault_id}/wait")
+async def wait_fault(fault_id: str, wait: FaultWait, backend: BackendDep) -> dict[str, Any]:
+    fault = backend.faults.get(fault_id)
+    if fault is None:
+        raise ApiError(404, "unknown_fault", f"no fault {fault_id!r}")
+    if not fault.gate:
+        raise ApiError(422, "invalid_request", f"fault {fault_id!r} has no gate, so it never "
+                                               f"holds a request")
+    met = await fault.wait_held(wait.held, wait.timeout)
+    return {"met": met, "fault": fault.describe()}
 
 
 @router.delete("/faults", status_code=204)
