@@ -17,6 +17,7 @@ import pytest
 from harness.fixtures import options
 from harness.servers.topology import topologies_for
 from harness.verdicts import artifacts, verdict
+from harness.verdicts.verdict import CheckFailure
 
 # Fixture modules, registered as plugins of their own together with this one (so a
 # plugin or conftest registered later overrides their fixtures, as it would any plugin's).
@@ -134,16 +135,17 @@ def _check_running_backend(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-    """A conformance check fails only with its own `<ID>: ` line (harness/verdicts/verdict.py)."""
+    """A conformance check fails only with a line that starts with its own ID: its verdict
+    (`CheckFailure`), or what stopped it, named by the exception's type."""
     marker = pyfuncitem.get_closest_marker("conformance")
     if marker is None:
         return (yield)
     check = str(marker.args[0])
     try:
         return (yield)
+    except CheckFailure as exc:
+        verdict.fail(str(exc))
     except pytest.fail.Exception as exc:
-        if str(exc.msg).startswith(f"{check}: "):
-            raise
         verdict.fail(f"{check}: the check could not finish — {exc.msg}")
     except Exception as exc:  # noqa: BLE001 - whatever stopped the check, it names the check
         tail = "".join(traceback.format_exception(exc)).rstrip().splitlines()[-12:]

@@ -75,6 +75,19 @@ class SetupError(DriverError):
     """A step every check starts with (open the app, wait for its bootstrap, log in) failed."""
 
 
+class RequestsHung(AssertionError):
+    """Requests the app was asked to send did not settle: its HTTP stack hangs (the app's
+    flaw, not the driver's: `authHarness.request` only hands them to the app's client)."""
+
+    def __init__(self, pending: int, size: int, timeout_ms: float, calls: list[str]) -> None:
+        shown = ", ".join(calls[:3]) + (", …" if len(calls) > 3 else "")
+        super().__init__(f"{pending} of {size} never settled within {timeout_ms / 1000:.0f} s "
+                         f"({shown})")
+        self.pending = pending
+        self.size = size
+        self.timeout_ms = timeout_ms
+
+
 @dataclass(frozen=True)
 class Response:
     """What `authHarness.request` resolved with; `error` is set when status is 0."""
@@ -100,14 +113,12 @@ class Call:
 class Pending:
     """Requests started in the page and not awaited yet (bursts, requests held by a gate)."""
 
-    def __init__(self, page: Page, handle: JSHandle, size: int) -> None:
+    def __init__(self, page: Page, handle: JSHandle, calls: list[Call]) -> None:
         self._page = page
         self._handle = handle
-        self.size = size
+        self.calls = calls
+        self.size = len(calls)
         self._navigated = False
-
-    def done(self) -> bool:
-        return bool(self._handle.evaluate("s => s.done"))
 
     def settled_within(self, timeout_ms: float) -> bool:
         """Whether every request settles within `timeout_ms` (wall time). A page that loads
@@ -131,11 +142,10 @@ class Pending:
         return int(self._handle.evaluate("s => s.done ? 0 : s.size - s.settled"))
 
     def results(self, timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
-        """Wait until every request settled; a request that never does fails the check."""
+        """Wait until every request settled; `RequestsHung` when one never does."""
         if not self.settled_within(timeout_ms):
-            raise DriverError(f"{self.pending()} of {self.size} request(s) through "
-                              f"authHarness.request did not settle within "
-                              f"{timeout_ms / 1000:.0f} s")
+            raise RequestsHung(self.pending(), self.size, timeout_ms,
+                               [f"{c.method} {c.path}" for c in self.calls])
         if self._navigated:
             return [Response(None, None, NAVIGATED_AWAY)] * self.size
         results: list[dict[str, Any]] = self._handle.evaluate("s => s.results")
@@ -194,7 +204,7 @@ class SpaDriver:
     def start(self, calls: list[Call]) -> Pending:
         """Start all `calls` at once in the page; collect them later with `.results()`."""
         handle = self._evaluate_handle(_START, [[c.as_js() for c in calls]])
-        return Pending(self.page, handle, len(calls))
+        return Pending(self.page, handle, calls)
 
     def burst(self, n: int, path: str) -> Pending:
         """N concurrent GETs, each with its own `?n=` so the journal tells them apart."""

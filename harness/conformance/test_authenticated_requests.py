@@ -6,108 +6,106 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.browser.driver import SpaDriver
 from harness.browser.page_watch import PageWatch
-from harness.seam.client import BackendClient
-from harness.seam.facts import BackendFacts
 from harness.servers.third_party import ThirdParty
 from harness.verdicts import evidence
-from harness.verdicts.verdict import Verdict
+from harness.verdicts.check import Check
 
 
 @pytest.mark.conformance("A1", cross_origin=True)
 def test_A1_api_requests_carry_the_current_access_token_as_bearer(
-        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
-        _harness_page_watch: PageWatch) -> None:
-    spa, backend, facts = harness_spa, harness_backend, harness_facts
-    v = Verdict("A1")
-    v.logged_in(spa, "/")
+        harness_check: Check, _harness_page_watch: PageWatch) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
+    check.logged_in("/")
     prop = "API requests carry the current access token as `Authorization: Bearer <token>`"
     for step in ("login", "renewed", "after"):
         if step == "renewed":
             backend.expire_access_token()
-        res = spa.request("GET", f"{facts.list.path}?step={step}")
-        v.require(res.status == 200, prop,
-                  f"an authenticated request ({step}) resolved with {res.status} {res.body}")
+        res = check.spa.request("GET", f"{facts.list.path}?step={step}")
+        check.require(res.status == 200, prop,
+                      f"an authenticated request ({step}) resolved with {res.status} {res.body}")
 
     journal = backend.journal()
     issued = journal.issued()
     first, renewed = issued.access_jtis[0], issued.access_jtis[-1]
-    carried = {q: [evidence.token_label(a.jti, first, renewed, "the login token") for a in seen]
-               for q, seen in journal.attempts(facts.list.path).items()
-               if q.startswith("step=")}
+    carried = {r.query: [evidence.token_label(a.jti, first, renewed, "the login token")
+                         for a in seen]
+               for r, seen in journal.attempts(facts.list).items()
+               if r.query.startswith("step=")}
     wanted = {"step=login": ["the login token"],
               "step=renewed": ["the login token", "the new token"],
               "step=after": ["the new token"]}
-    v.require(carried == wanted, prop, f"the backend saw {carried}",
-              f"expected (login token, then the renewed one): {wanted}")
+    check.require(carried == wanted, prop, f"the backend saw {carried}",
+                  f"expected (login token, then the renewed one): {wanted}")
     # As the browser sent it: exactly `Bearer <token>` (RFC 6750 section 2.1).
     sent = [r.headers.get("authorization")
             for r in _harness_page_watch.sent_to(f"{facts.list.path}?step=after")]
-    v.require(sent == [f"Bearer {issued.access_tokens[-1]}"], prop,
-              lambda: f"the Authorization header went out as "
-                      f"{[(h or '(none)')[:20] + '…' for h in sent]}")
+    check.require(sent == [f"Bearer {issued.access_tokens[-1]}"], prop,
+                  lambda: f"the Authorization header went out as "
+                          f"{[(h or '(none)')[:20] + '…' for h in sent]}")
 
 
 @pytest.mark.conformance("A2")
 def test_A2_requests_to_another_origin_never_carry_authorization(
-        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_third_party: ThirdParty,
+        harness_check: Check, _harness_third_party: ThirdParty,
         _harness_page_watch: PageWatch, _harness_api_base_url: str) -> None:
-    spa, backend, third_party = harness_spa, harness_backend, _harness_third_party
-    v = Verdict("A2")
+    check = harness_check
+    spa, backend, third_party = check.spa, check.backend, _harness_third_party
     if urlsplit(third_party.url).netloc == urlsplit(_harness_api_base_url).netloc:
-        v.setup_failed("a server on another origin", f"{third_party.url} is the API's origin")
-    v.logged_in(spa, "/")
+        check.setup_failed("a server on another origin",
+                           f"{third_party.url} is the API's origin")
+    check.logged_in("/")
     prop = "requests to another origin never carry the access token"
     answers = [spa.request("GET", f"{third_party.url}/widgets").status,
                spa.request("POST", f"{third_party.url}/events", {"kind": "click"}).status]
     backend.expire_access_token()  # also while a refresh is due
     answers.append(spa.request("GET", f"{third_party.url}/widgets?late=1").status)
     received = [r for r in third_party.received if r.method != "OPTIONS"]
-    v.require(answers == [200] * 3 and len(received) == 3,
-              "the app sends requests to another origin through request()",
-              f"they resolved with {answers}; the other origin received {len(received)}")
+    check.require(answers == [200] * 3 and len(received) == 3,
+                  "the app sends requests to another origin through request()",
+                  f"they resolved with {answers}; the other origin received {len(received)}")
     leaked = [f"{r.method} {r.path}" for r in third_party.received
               if "authorization" in r.headers
               or "authorization" in r.headers.get("access-control-request-headers", "").lower()]
-    v.require(not leaked, prop, f"Authorization sent to another origin: {leaked}")
+    check.require(not leaked, prop, f"Authorization sent to another origin: {leaked}")
     tokens = backend.journal().issued().access_tokens
     in_values = [r.url for r in _harness_page_watch.sent_to(third_party.url)
                  if any(t in val for t in tokens for val in [r.url, *r.headers.values()])]
-    v.require(not in_values, prop, f"the access token went to another origin: {in_values}")
+    check.require(not in_values, prop, f"the access token went to another origin: {in_values}")
 
 
 @pytest.mark.conformance("A3")
 def test_A3_skip_auth_request_has_no_authorization_and_no_marker(
-        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
-        _harness_page_watch: PageWatch) -> None:
-    spa, backend, facts = harness_spa, harness_backend, harness_facts
-    v = Verdict("A3")
-    v.logged_in(spa, "/")
+        harness_check: Check, _harness_page_watch: PageWatch) -> None:
+    check = harness_check
+    facts, backend, spa = check.facts, check.backend, check.spa
+    check.logged_in("/")
     plain = spa.request("GET", f"{facts.current_user.path}?kind=plain")
     skipped = spa.request("GET", f"{facts.current_user.path}?kind=skipped", skip_auth=True)
-    v.require(plain.status == 200, "a normal request succeeds", f"it resolved with {plain.status}")
+    check.require(plain.status == 200, "a normal request succeeds",
+                  f"it resolved with {plain.status}")
     prop = "a request marked skipAuth goes out without a token"
     # Without a token the API answers 401; the app must hand it back, not refresh.
-    v.require(skipped.status == 401, f"{prop}, and its 401 is handed back",
-              f"it resolved with {skipped.status}")
+    check.require(skipped.status == 401, f"{prop}, and its 401 is handed back",
+                  f"it resolved with {skipped.status}")
     journal = backend.journal()
     refreshes = journal.refreshes()
-    v.require(not refreshes, "a 401 for a request sent without a token starts no refresh",
-              f"the app sent {len(refreshes)} refresh(es)")
-    attempts = journal.attempts(facts.current_user.path).get("kind=skipped", [])
-    v.require([a.jti for a in attempts] == [None], prop,
-              lambda: f"the backend saw it {len(attempts)} times, with tokens "
-                      f"{[a.jti for a in attempts]}")
+    check.require(not refreshes, "a 401 for a request sent without a token starts no refresh",
+                  f"the app sent {len(refreshes)} refresh(es)")
+    attempts = journal.attempts_of(facts.current_user, "kind=skipped")
+    check.require([a.jti for a in attempts] == [None], prop,
+                  lambda: f"the backend saw it {len(attempts)} times, with tokens "
+                          f"{[a.jti for a in attempts]}")
 
     sent = {kind: _harness_page_watch.sent_to(f"kind={kind}") for kind in ("plain", "skipped")}
-    v.require([len(x) for x in sent.values()] == [1, 1], "each request is sent once",
-              f"the browser sent the normal one {len(sent['plain'])} times, the skipAuth one "
-              f"{len(sent['skipped'])} times")
+    check.require([len(x) for x in sent.values()] == [1, 1], "each request is sent once",
+                  f"the browser sent the normal one {len(sent['plain'])} times, the skipAuth "
+                  f"one {len(sent['skipped'])} times")
     [normal], [bare] = sent.values()
-    v.require("authorization" not in bare.headers, prop, "it carried Authorization")
+    check.require("authorization" not in bare.headers, prop, "it carried Authorization")
     # The marker is the app's business: the request differs from a normal one only by
     # the missing Authorization header.
     extra = sorted(set(bare.headers) - set(normal.headers))
-    v.require(not extra, "the skipAuth marker never reaches the server",
-              f"the skip-auth request carried extra header(s) {extra}")
+    check.require(not extra, "the skipAuth marker never reaches the server",
+                  f"the skip-auth request carried extra header(s) {extra}")

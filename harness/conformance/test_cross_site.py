@@ -8,13 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext
 
-from harness.browser.driver import SpaDriver
 from harness.browser.page_probes import cookie_value
-from harness.seam.client import BackendClient
-from harness.seam.facts import BackendFacts
 from harness.seam.outsider import Outsider
 from harness.servers.third_party import ThirdParty
-from harness.verdicts.verdict import Verdict
+from harness.verdicts.check import Check
 
 FOREIGN_ORIGIN = "https://attacker.example"
 
@@ -44,21 +41,21 @@ Promise.all([...frames, ...fetches]).then(() => { document.title = "done"; });
 </script></body>"""
 
 
-def _families(backend: BackendClient) -> list[tuple[str, int, str]]:
-    return [(f["id"], f["generation"], f["state"]) for f in backend.sessions()]
+def _families(check: Check) -> list[tuple[str, int, str]]:
+    return [(f.id, f.generation, f.state) for f in check.families()]
 
 
 @pytest.mark.conformance("X1")
 def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
-        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_other_site: ThirdParty,
-        context: BrowserContext, _harness_api_base_url: str, harness_facts: BackendFacts) -> None:
-    spa, backend, facts = harness_spa, harness_backend, harness_facts
+        harness_check: Check, _harness_other_site: ThirdParty, context: BrowserContext,
+        _harness_api_base_url: str) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
     other_site, api_base_url = _harness_other_site, _harness_api_base_url
-    v = Verdict("X1")
     if urlsplit(other_site.url).hostname == urlsplit(api_base_url).hostname:
-        v.setup_failed("a server on another site", f"{other_site.url} is on the API's host")
-    v.logged_in(spa, "/")
-    before = _families(backend)
+        check.setup_failed("a server on another site", f"{other_site.url} is on the API's host")
+    check.logged_in("/")
+    before = _families(check)
     cookie = cookie_value(context, facts.cookie.name)
 
     targets = (facts.refresh.path, facts.logout.path)
@@ -67,46 +64,47 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
          facts.csrf_headers])
     seq = backend.mark()
     attacker = context.new_page()
-    v.setup("another site's page sends its forms and fetches",
-            lambda: (attacker.goto(other_site.url + "/attack"),
-                     attacker.wait_for_function("document.title === 'done'", timeout=10_000)))
+    check.setup("another site's page sends its forms and fetches",
+                lambda: (attacker.goto(other_site.url + "/attack"),
+                         attacker.wait_for_function("document.title === 'done'",
+                                                    timeout=10_000)))
     # Everything that reached refresh or logout since is the attacker's: the app is idle.
-    reached = [e for e in backend.journal().after(seq)
+    reached = [e for e in backend.journal(after=seq)
                if e.path in targets and e.method != "OPTIONS"]
-    v.setup("another site's page sends its requests", lambda: v.require(
+    check.setup("another site's page sends its requests", lambda: check.require(
         len(reached) >= 4, "attack", f"only {len(reached)} reached the backend"))
     prop = "another site posting to refresh and logout changes nothing (the backend's part)"
-    after = _families(backend)
-    v.require(after == before, prop, f"families changed: {before} -> {after}")
+    after = _families(check)
+    check.require(after == before, prop, f"families changed: {before} -> {after}")
     issued = [e.path for e in reached if e.issued_access_token or e.issued_refresh_token]
-    v.require(not issued, prop, f"a cross-site request got tokens from {issued}")
+    check.require(not issued, prop, f"a cross-site request got tokens from {issued}")
     # An answer still missing (None) sorts first instead of breaking the sort.
     rejected = sorted({e.status for e in reached}, key=lambda s: -1 if s is None else s)
     refused = {401, 403, facts.refresh_failure_status}
-    v.require(all(s in refused for s in rejected), prop, f"cross-site answers {rejected}")
-    v.require(cookie_value(context, facts.cookie.name) == cookie, prop,
-              "the refresh cookie changed")
+    check.require(all(s in refused for s in rejected), prop, f"cross-site answers {rejected}")
+    check.require(cookie_value(context, facts.cookie.name) == cookie, prop,
+                  "the refresh cookie changed")
     attacker.close()
     seq = backend.mark()
-    res = spa.request("GET", facts.current_user.path)
-    v.require(res.status == 200, "the app's session is untouched by another site",
-              f"its next request resolved with {res.status}")
-    v.require(backend.journal().after(seq).to(facts.refresh.path) == [],
-              "the app's session is untouched by another site", "the app had to refresh")
+    res = check.spa.request("GET", facts.current_user.path)
+    check.require(res.status == 200, "the app's session is untouched by another site",
+                  f"its next request resolved with {res.status}")
+    check.require(backend.journal(after=seq).to(facts.refresh.path) == [],
+                  "the app's session is untouched by another site", "the app had to refresh")
 
 
 @pytest.mark.conformance("X2")
 @pytest.mark.parametrize("endpoint", ["refresh", "logout"])
 def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
-        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
-        context: BrowserContext, harness_facts: BackendFacts, endpoint: str) -> None:
-    outsider, facts = _harness_outsider, harness_facts
+        harness_check: Check, _harness_outsider: Outsider, context: BrowserContext,
+        endpoint: str) -> None:
+    check = harness_check
+    outsider, facts = _harness_outsider, check.facts
     path = getattr(facts, endpoint).path
     send = outsider.refresh if endpoint == "refresh" else outsider.logout
-    v = Verdict("X2")
-    v.logged_in(harness_spa, "/")
-    value = v.refresh_value(context, harness_backend)
-    before = _families(harness_backend)
+    check.logged_in("/")
+    value = check.refresh_value(context)
+    before = _families(check)
     # An API without a custom header (its profile says so) is held to the Origin check alone.
     header = " or without the custom header" if facts.csrf_header else ""
     prop = (f"{path} with a foreign Origin{header} is refused with 403 and changes nothing "
@@ -116,51 +114,53 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
         attempts.append(("no custom header", lambda: send(value, csrf_header=False)))
     for how, attempt in attempts:
         answer = attempt()
-        v.require(answer.status_code == 403, prop, f"with {how} it answered {answer.status_code}")
+        check.require(answer.status_code == 403, prop,
+                      f"with {how} it answered {answer.status_code}")
         gave = (facts.api.refresh_access_token in answer.text
                 or (facts.api.hands_refresh_token_to_scripts
                     and facts.api.refresh_refresh_token in answer.text))
-        v.require("set-cookie" not in answer.headers and not gave, prop,
-                  f"with {how} it set a cookie or gave a token")
-    after = _families(harness_backend)
-    v.require(after == before, prop, f"families changed: {before} -> {after}")
-    res = harness_spa.request("GET", harness_facts.current_user.path)
-    v.require(res.status == 200, "the app's session is untouched",
-              f"its next request resolved with {res.status}")
+        check.require("set-cookie" not in answer.headers and not gave, prop,
+                      f"with {how} it set a cookie or gave a token")
+    after = _families(check)
+    check.require(after == before, prop, f"families changed: {before} -> {after}")
+    res = check.spa.request("GET", facts.current_user.path)
+    check.require(res.status == 200, "the app's session is untouched",
+                  f"its next request resolved with {res.status}")
 
 
 @pytest.mark.conformance("X3", cross_origin_only=True)
 def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
-        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
-        _harness_spa_url: str, _harness_api_base_url: str, harness_facts: BackendFacts) -> None:
-    spa, outsider, spa_url = harness_spa, _harness_outsider, _harness_spa_url
-    jobs = harness_facts.list.path
-    v = Verdict("X3")
+        harness_check: Check, _harness_outsider: Outsider, _harness_spa_url: str,
+        _harness_api_base_url: str) -> None:
+    check = harness_check
+    spa, outsider, spa_url = check.spa, _harness_outsider, _harness_spa_url
+    jobs = check.facts.list.path
     if urlsplit(spa_url).netloc == urlsplit(_harness_api_base_url).netloc:
-        v.setup_failed("the app on its own origin (cross-origin topology)",
-                       f"the app and the API are both on {spa_url}")
-    v.logged_in(spa, "/")
+        check.setup_failed("the app on its own origin (cross-origin topology)",
+                           f"the app and the API are both on {spa_url}")
+    check.logged_in("/")
     prop = "CORS admits the app's origin with credentials, and no other (the backend's part)"
     with spa.page.expect_response(lambda r: jobs in r.url) as answer:
         res = spa.request("GET", f"{jobs}?x3=1")
-    v.require(res.status == 200, prop, f"a cross-origin request resolved with {res.status}")
+    check.require(res.status == 200, prop,
+                  f"a cross-origin request resolved with {res.status}")
     headers = answer.value.all_headers()
     allow = {k: headers.get(k) for k in ("access-control-allow-origin",
                                          "access-control-allow-credentials")}
-    v.require(allow == {"access-control-allow-origin": spa_url,
-                        "access-control-allow-credentials": "true"}, prop,
-              f"the answer's CORS headers {allow}")
-    preflights = harness_backend.journal(method="OPTIONS").statuses()
-    v.require(preflights and all(200 <= (p or 0) < 300 for p in preflights), prop,
-              f"preflights answered {preflights}")
+    check.require(allow == {"access-control-allow-origin": spa_url,
+                            "access-control-allow-credentials": "true"}, prop,
+                  f"the answer's CORS headers {allow}")
+    preflights = check.backend.journal(method="OPTIONS").statuses()
+    check.require(preflights and all(200 <= (p or 0) < 300 for p in preflights), prop,
+                  f"preflights answered {preflights}")
 
     allowed = outsider.options(jobs, spa_url)
-    v.require(allowed.headers.get("access-control-allow-origin") == spa_url, prop,
-              f"a preflight from the app's origin got "
-              f"{allowed.headers.get('access-control-allow-origin')}")
+    check.require(allowed.headers.get("access-control-allow-origin") == spa_url, prop,
+                  f"a preflight from the app's origin got "
+                  f"{allowed.headers.get('access-control-allow-origin')}")
     foreign = outsider.options(jobs, FOREIGN_ORIGIN)
-    v.require("access-control-allow-origin" not in foreign.headers, prop,
-              f"a foreign origin got {foreign.headers.get('access-control-allow-origin')}")
-    simple = outsider.get(harness_facts.current_user.path, "x")
-    v.require("access-control-allow-origin" not in simple.headers, prop,
-              "a request without Origin got Access-Control-Allow-Origin")
+    check.require("access-control-allow-origin" not in foreign.headers, prop,
+                  f"a foreign origin got {foreign.headers.get('access-control-allow-origin')}")
+    simple = outsider.get(check.facts.current_user.path, "x")
+    check.require("access-control-allow-origin" not in simple.headers, prop,
+                  "a request without Origin got Access-Control-Allow-Origin")

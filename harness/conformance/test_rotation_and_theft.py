@@ -10,11 +10,10 @@ from playwright.sync_api import BrowserContext
 
 from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Pending, SpaDriver
 from harness.browser.page_probes import cookie_value
-from harness.seam.client import BackendClient
-from harness.seam.facts import BackendFacts
+from harness.browser.view import Appearance
 from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
-from harness.verdicts.verdict import Appearance, Verdict
+from harness.verdicts.check import Check
 
 # T2: the thief replays a copied value this long after the app's rotation, well past the
 # window in which the backend takes an old value for a tab that lost a race.
@@ -28,11 +27,10 @@ TAB_MAY_WAIT_S = 30
 
 @pytest.mark.conformance("T1")
 def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
-        harness_spa: SpaDriver, harness_backend: BackendClient, context: BrowserContext,
-        _harness_outsider: Outsider, harness_facts: BackendFacts) -> None:
-    facts = harness_facts
-    v = Verdict("T1")
-    v.logged_in(harness_spa, "/")
+        harness_check: Check, context: BrowserContext, _harness_outsider: Outsider) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
+    check.logged_in("/")
     in_cookie = not facts.api.hands_refresh_token_to_scripts
     value = "refresh cookie value" if in_cookie else "refresh token"
 
@@ -40,175 +38,175 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
         """What the app holds: the jar's cookie, or the token the backend handed it last."""
         if in_cookie:
             return cookie_value(context, facts.cookie.name)
-        handed = harness_backend.journal().issued().refresh_tokens
+        handed = backend.journal().issued().refresh_tokens
         return handed[-1] if handed else None
 
     values = [held()]
     for round_ in range(2):
-        harness_backend.expire_access_token()
-        res = harness_spa.request("GET", f"{facts.list.path}?t1={round_}")
-        refreshes = harness_backend.journal().refresh_statuses()
-        v.require(res.status == 200, "each refresh rotates the refresh cookie and the session "
-                                     "goes on",
-                  f"the request that needed refresh {round_ + 1} ended with {res.status}",
-                  f"refreshes: {evidence.tally(refreshes)}")
+        backend.expire_access_token()
+        res = check.spa.request("GET", f"{facts.list.path}?t1={round_}")
+        refreshes = backend.journal().refresh_statuses()
+        check.require(res.status == 200, "each refresh rotates the refresh cookie and the "
+                                         "session goes on",
+                      f"the request that needed refresh {round_ + 1} ended with {res.status}",
+                      f"refreshes: {evidence.tally(refreshes)}")
         values.append(held())
-    v.require(None not in values and len(set(values)) == 3,
-              f"each refresh sets a new {value}",
-              f"{len(set(values) - {None})} distinct values over login and two refreshes")
-    generations = [e.refresh_generation for e in harness_backend.journal().refreshes()]
-    v.require(generations == [0, 1], f"each refresh sends the newest {value}",
-              f"the refreshes carried generations {generations}")
+    check.require(None not in values and len(set(values)) == 3,
+                  f"each refresh sets a new {value}",
+                  f"{len(set(values) - {None})} distinct values over login and two refreshes")
+    generations = [e.refresh_generation for e in backend.journal().refreshes()]
+    check.require(generations == [0, 1], f"each refresh sends the newest {value}",
+                  f"the refreshes carried generations {generations}")
     previous = values[-2]
     assert previous is not None
     answer = _harness_outsider.refresh(previous).status_code
-    v.require(answer == facts.refresh_failure_status, "a rotated refresh value no longer works",
-              f"refreshing with the previous value answered {answer}")
+    check.require(answer == facts.refresh_failure_status,
+                  "a rotated refresh value no longer works",
+                  f"refreshing with the previous value answered {answer}")
 
 
 @pytest.mark.conformance("T2")
 def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
-        harness_spa: SpaDriver, harness_backend: BackendClient, _harness_outsider: Outsider,
-        harness_facts: BackendFacts) -> None:
-    jobs = harness_facts.list.path
-    v = Verdict("T2")
-    v.logged_in(harness_spa, "/profile")
-    stolen = harness_backend.journal().issued().refresh_tokens[-1]
-    harness_backend.expire_access_token()
-    renewing = harness_spa.request("GET", jobs)
+        harness_check: Check, _harness_outsider: Outsider) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
+    jobs = facts.list.path
+    check.logged_in("/profile")
+    stolen = backend.journal().issued().refresh_tokens[-1]
+    backend.expire_access_token()
+    renewing = check.spa.request("GET", jobs)
     if renewing.status != 200:
-        v.setup_failed("a request with an expired token renews it (check R1)",
-                       f"it resolved with {renewing.status}")
+        check.setup_failed("a request with an expired token renews it (check R1)",
+                           f"it resolved with {renewing.status}")
     # The thief replays the value it copied before the rotation, a minute later.
-    harness_backend.advance_clock(REPLAY_AFTER_S)
+    backend.advance_clock(REPLAY_AFTER_S)
     replay = _harness_outsider.refresh(stolen)
-    refused = harness_facts.refresh_failure_status
-    v.require(replay.status_code == refused
-              and harness_facts.api.refresh_access_token not in replay.text,
-              "a replayed, rotated refresh value is refused (the backend's part)",
-              f"the replay answered {replay.status_code}")
-    states = [(f["state"], f["reason"]) for f in harness_backend.sessions()]
-    v.require(states == [("revoked", "reuse")], "a replay revokes the whole session (the "
-                                                "backend's part)", f"families after it: {states}")
+    refused = facts.refresh_failure_status
+    check.require(replay.status_code == refused
+                  and facts.api.refresh_access_token not in replay.text,
+                  "a replayed, rotated refresh value is refused (the backend's part)",
+                  f"the replay answered {replay.status_code}")
+    states = [(f.state, f.reason) for f in check.families()]
+    check.require(states == [("revoked", "reuse")], "a replay revokes the whole session (the "
+                                                    "backend's part)",
+                  f"families after it: {states}")
     # The legitimate app's session is over too: its next refresh fails, it shows login.
-    res = harness_spa.request("GET", f"{jobs}?after=theft")
+    res = check.spa.request("GET", f"{jobs}?after=theft")
     prop = "after the theft is detected the app's session ends"
-    v.require(not 200 <= (res.status or 0) < 300, prop,
-              f"its next request resolved with {res.status}")
-    v.require(not harness_spa.is_authenticated(), prop, "isAuthenticated() is still true")
-    v.shows(harness_spa.page, "login-form",
-            f"{prop}: on a guarded route the app shows its login page")
+    check.require(not 200 <= (res.status or 0) < 300, prop,
+                  f"its next request resolved with {res.status}")
+    check.require(not check.spa.is_authenticated(), prop, "isAuthenticated() is still true")
+    check.shows("login-form", f"{prop}: on a guarded route the app shows its login page")
 
 
-def _logged_in_with_a_second_tab(v: Verdict, spa: SpaDriver) -> SpaDriver:
+def _logged_in_with_a_second_tab(check: Check) -> SpaDriver:
     """Log in on `/`, then open a second tab on `/`, which must be logged in (L2)."""
-    v.logged_in(spa, "/")
-    other = spa.new_tab()
-    v.setup("open a second tab on / (check L2)", lambda: other.open("/"))
+    check.logged_in("/")
+    other = check.spa.new_tab()
+    check.setup("open a second tab on / (check L2)", lambda: other.open("/"))
     if not other.is_authenticated():
-        v.setup_failed("a tab opened after login is logged in (check L2)",
-                       "isAuthenticated() is false in the second tab")
+        check.setup_failed("a tab opened after login is logged in (check L2)",
+                           "isAuthenticated() is false in the second tab")
     return other
 
 
 @pytest.mark.conformance("T3")
-def test_T3_two_tabs_expiring_together_share_one_refresh(
-        harness_spa: SpaDriver, harness_backend: BackendClient,
-        harness_facts: BackendFacts) -> None:
-    backend, jobs = harness_backend, harness_facts.list.path
-    v = Verdict("T3")
-    other = _logged_in_with_a_second_tab(v, harness_spa)
+def test_T3_two_tabs_expiring_together_share_one_refresh(harness_check: Check) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
+    jobs = facts.list.path
+    other = _logged_in_with_a_second_tab(check)
     seq = backend.mark()
     backend.expire_access_token()
     # The first tab's refresh is held, so the second tab's 401s arrive while it is in flight.
-    gate = backend.fault(harness_facts.refresh.path, times=2, gate=True)
-    first = harness_spa.burst(5, f"{jobs}?tab=first")
-    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] >= 1),
-              "requests with an expired token start a refresh",
-              "no refresh from the first tab reached the backend within 10 s")
+    gate = backend.fault(facts.refresh.path, times=2, gate=True)
+    first = check.spa.burst(5, f"{jobs}?tab=first")
+    check.require(gate.wait_held(1), "requests with an expired token start a refresh",
+                  "no refresh from the first tab reached the backend within 10 s")
     second = other.burst(5, f"{jobs}?tab=second")
     # An app that sends them at once gets their 401s while the refresh is held; one that
-    # makes them wait for the other tab's refresh sends nothing yet (up to 2 s to tell).
-    backend.wait_until(lambda: sum(1 for e in backend.journal(jobs, "GET")
-                                   if "tab=second" in e.query and e.status) >= 5,
-                       timeout=2)
+    # makes them wait for the other tab's refresh sends nothing yet. Up to 2 s to tell them
+    # apart, then the refresh is released either way.
+    backend.wait_journal(seq, count=5, path=jobs, method="GET", query_contains="tab=second",
+                         answered=True, timeout=2)
     gate.release()
-    results = first.results() + second.results()
+    prop = "every request of both tabs succeeds, none hangs"
+    results = check.settled(first, prop) + check.settled(second, prop)
     refreshes = backend.journal().refresh_statuses(since=seq)
-    states = [(f["state"], f["reason"]) for f in backend.sessions()]
-    v.require(refreshes == [200], "two tabs whose tokens expire together share exactly one "
-                                  "refresh",
-              f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)})",
-              f"families: {states}")
-    v.require(states == [("live", None)], "the session survives two tabs refreshing",
-              f"families: {states}")
+    states = [(f.state, f.reason) for f in check.families()]
+    check.require(refreshes == [200], "two tabs whose tokens expire together share exactly "
+                                      "one refresh",
+                  f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)})",
+                  f"families: {states}")
+    check.require(states == [("live", None)], "the session survives two tabs refreshing",
+                  f"families: {states}")
     statuses = [r.status for r in results]
-    v.require(statuses == [200] * 10, "every request of both tabs succeeds",
-              f"authHarness.request resolved with {evidence.tally(statuses)}")
-    lost = [name for name, tab in (("first", harness_spa), ("second", other))
+    check.require(statuses == [200] * 10, "every request of both tabs succeeds",
+                  f"authHarness.request resolved with {evidence.tally(statuses)}")
+    lost = [name for name, tab in (("first", check.spa), ("second", other))
             if not tab.is_authenticated()]
-    v.require(not lost, "both tabs stay logged in", f"the {' and '.join(lost)} tab logged out")
+    check.require(not lost, "both tabs stay logged in",
+                  f"the {' and '.join(lost)} tab logged out")
 
 
 @pytest.mark.conformance("T4")
 def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_polling(
-        harness_spa: SpaDriver, harness_facts: BackendFacts) -> None:
-    jobs = harness_facts.user("alice").jobs
-    v = Verdict("T4")
-    v.logged_in(harness_spa, "/profile")
-    tabs = [harness_spa.new_tab(), harness_spa.new_tab()]
+        harness_check: Check) -> None:
+    check = harness_check
+    jobs = check.facts.user("alice").jobs
+    check.logged_in("/profile")
+    tabs = [check.spa.new_tab(), check.spa.new_tab()]
     for tab in tabs:
         # Their timers are frozen: only an event, never polling, can log them out.
         tab.page.clock.install()
-        v.setup("open /profile in another tab (check L2)", partial(tab.open, "/profile"))
-        v.setup("the other tab shows the profile (check L2)",
-                partial(v.shows, tab.page, "job-item", "profile", count=jobs))
+        check.setup("open /profile in another tab (check L2)", partial(tab.open, "/profile"))
+        check.setup("the other tab shows the profile (check L2)",
+                    partial(check.shows, "job-item", "profile", count=jobs, page=tab.page))
     for tab in tabs:
         tab.page.clock.pause_at(int(time.time() * 1000) + 1000)
     # Each tab reports the moment it shows its login page, so the bound measures the app,
     # not how long the check takes to look at one tab and then the other.
     shown = [Appearance(tab.page, "login-form") for tab in tabs]
 
-    harness_spa.logout()
+    check.spa.logout()
     # The bound runs from when the logout resolved, for every tab at once.
     done = time.monotonic()
     bound_s = LOGOUT_REACHES_TABS_MS / 1000
     prop = f"logout in one tab logs out the other tabs within {bound_s:g} s, without timers"
     for n, (tab, seen) in enumerate(zip(tabs, shown, strict=True), start=2):
-        v.shows(tab.page, "login-form", f"{prop} (tab {n} shows its login page)")
+        check.shows("login-form", f"{prop} (tab {n} shows its login page)", page=tab.page)
         # Without a report from the page (the form shown by a style sheet alone), the time
         # the check saw it.
         took = (seen.at if seen.at is not None else time.monotonic()) - done
-        v.require(took <= bound_s, prop,
-                  f"tab {n} showed its login page {took:.2f} s after logout() resolved",
-                  "the time is when the tab's page reported the login page as visible; its "
-                  "timers were paused, so an event took that long to reach it or to be "
-                  "handled")
-        v.require(not tab.is_authenticated(), prop,
-                  f"tab {n} shows its login page but isAuthenticated() is still true")
+        check.require(took <= bound_s, prop,
+                      f"tab {n} showed its login page {took:.2f} s after logout() resolved",
+                      "the time is when the tab's page reported the login page as visible; "
+                      "its timers were paused, so an event took that long to reach it or to "
+                      "be handled")
+        check.require(not tab.is_authenticated(), prop,
+                      f"tab {n} shows its login page but isAuthenticated() is still true")
 
 
 @pytest.mark.conformance("T5")
 @pytest.mark.parametrize("first_tab", ["stuck", "closed"])
 def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
-        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
-        first_tab: str) -> None:
-    backend, jobs, refresh_path = harness_backend, harness_facts.list.path, \
-        harness_facts.refresh.path
-    v = Verdict("T5")
-    other = _logged_in_with_a_second_tab(v, harness_spa)
+        harness_check: Check, first_tab: str) -> None:
+    check = harness_check
+    facts, backend = check.facts, check.backend
+    jobs = facts.list.path
+    other = _logged_in_with_a_second_tab(check)
     # Page time (the context's clock, every tab's) is moved by the check, a second at a time.
-    harness_spa.page.clock.install()
+    check.page.clock.install()
 
     seq = backend.mark()
     backend.expire_access_token()
-    gate = backend.fault(refresh_path, times=1, gate=True)
-    first = harness_spa.burst(1, f"{jobs}?tab=first")
-    v.require(backend.wait_until(lambda: backend.faults()[0]["held"] >= 1),
-              "a request with an expired token starts a refresh (check R1)",
-              "no refresh from the first tab reached the backend within 10 s")
+    gate = backend.fault(facts.refresh.path, times=1, gate=True)
+    first = check.spa.burst(1, f"{jobs}?tab=first")
+    check.require(gate.wait_held(1),
+                  "a request with an expired token starts a refresh (check R1)",
+                  "no refresh from the first tab reached the backend within 10 s")
     if first_tab == "closed":
-        harness_spa.page.close()
+        check.page.close()
     stuck = "whose refresh never answers" if first_tab == "stuck" else \
         "closed while its refresh was held by the backend"
     prop = (f"a tab {stuck} delays another tab by at most {TAB_MAY_WAIT_S} s of page time; "
@@ -223,17 +221,18 @@ def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
                and not pending.settled_within(20) and waited_s < TAB_MAY_WAIT_S):
             other.page.clock.run_for(1000)
             waited_s += 1
-        v.require(pending.settled_within(SETTLE_TIMEOUT_MS), prop,
-                  f"after {waited_s} s of page time and {SETTLE_TIMEOUT_MS / 1000:.0f} s more "
-                  f"of wall time, {pending.pending()} of {what} are still pending",
-                  f"refreshes: {evidence.tally(backend.journal().refresh_statuses(since=seq))}")
-        return [r.status for r in pending.results()]
+        check.require(pending.settled_within(SETTLE_TIMEOUT_MS), prop,
+                      f"after {waited_s} s of page time and {SETTLE_TIMEOUT_MS / 1000:.0f} s "
+                      f"more of wall time, {pending.pending()} of {what} are still pending",
+                      f"refreshes: "
+                      f"{evidence.tally(backend.journal().refresh_statuses(since=seq))}")
+        return [r.status for r in check.settled(pending, prop)]
 
     second = other.burst(3, f"{jobs}?tab=second")
-    v.require(backend.wait_until(lambda: sum(
-        1 for e in backend.journal(jobs, "GET") if "tab=second" in e.query and e.status) >= 3),
-              "requests with an expired token reach the backend first (check R1)",
-              "the second tab's 3 requests did not reach the backend within 10 s")
+    met, _ = backend.wait_journal(seq, count=3, path=jobs, method="GET",
+                                  query_contains="tab=second", answered=True)
+    check.require(met, "requests with an expired token reach the backend first (check R1)",
+                  "the second tab's 3 requests did not reach the backend within 10 s")
     statuses = settles(second, "the second tab's 3 requests")
     # The first tab's refresh is still held: the session goes on only if the second tab can
     # refresh by itself, now or on its next request.
@@ -241,21 +240,22 @@ def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
     after = settles(other.start([Call("GET", f"{jobs}?tab=second&after=1")]),
                     "the second tab's next request")
     refreshes = backend.journal().refresh_statuses(since=seq)
-    v.require(after == [200], survive,
-              f"the second tab's next request resolved with {after[0]} while the first tab's "
-              f"refresh was still held",
-              f"its 3 requests before: {evidence.tally(statuses)}",
-              f"refreshes: {evidence.tally(refreshes)}")
+    check.require(after == [200], survive,
+                  f"the second tab's next request resolved with {after[0]} while the first "
+                  f"tab's refresh was still held",
+                  f"its 3 requests before: {evidence.tally(statuses)}",
+                  f"refreshes: {evidence.tally(refreshes)}")
     gate.release()
     if first_tab == "stuck":
-        v.require(first.settled_within(SETTLE_TIMEOUT_MS), prop,
-                  "the first tab's own request did not settle, even once the backend let its "
-                  "refresh through")
+        check.require(first.settled_within(SETTLE_TIMEOUT_MS), prop,
+                      "the first tab's own request did not settle, even once the backend let "
+                      "its refresh through")
     refreshes = backend.journal().refresh_statuses(since=seq)
-    states = [(f["state"], f["reason"]) for f in backend.sessions()]
-    v.require(refreshes.count(200) == 1, "exactly one refresh succeeds",
-              f"{refreshes.count(200)} refreshes succeeded ({evidence.tally(refreshes)})",
-              f"families: {states}")
-    v.require(states == [("live", None)], survive, f"families: {states}",
-              f"refreshes: {evidence.tally(refreshes)}")
-    v.require(other.is_authenticated(), survive, "the second tab's isAuthenticated() is false")
+    states = [(f.state, f.reason) for f in check.families()]
+    check.require(refreshes.count(200) == 1, "exactly one refresh succeeds",
+                  f"{refreshes.count(200)} refreshes succeeded ({evidence.tally(refreshes)})",
+                  f"families: {states}")
+    check.require(states == [("live", None)], survive, f"families: {states}",
+                  f"refreshes: {evidence.tally(refreshes)}")
+    check.require(other.is_authenticated(), survive,
+                  "the second tab's isAuthenticated() is false")

@@ -11,21 +11,39 @@ import pytest
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.browser.driver import SpaDriver
 from harness.browser.page_probes import found_in_document, found_in_globals, found_in_storage
 from harness.browser.page_watch import PageWatch
-from harness.seam.client import BackendClient
-from harness.seam.facts import BackendFacts
-from harness.verdicts.verdict import Verdict
+from harness.verdicts.check import Check
 
 
-def _renew(v: Verdict, spa: SpaDriver, backend: BackendClient) -> None:
+def _refresh_token_out_of_scripts_reach(check: Check) -> None:
+    """S1, S2, S4, S5 fail at once when the backend's API itself hands the refresh token
+    to JavaScript: no app on that API can keep it out of scripts' reach."""
+    api = check.facts.api
+    if not api.hands_refresh_token_to_scripts:
+        return
+    carried = (f"in the {api.refresh_field!r} header" if api.refresh_transport == "header"
+               else f"in the {api.refresh_field!r} field of the request body")
+    check.fail("the refresh token stays out of reach of scripts (an HttpOnly cookie)",
+               f"the API ({api.name} profile) gives the refresh token to scripts: the login "
+               f"and refresh answers carry it in {api.refresh_refresh_token!r}, and the app "
+               f"sends it back {carried}",
+               "any script on the page (an injected one, a compromised dependency) can read "
+               "it and keep the session going elsewhere for the refresh token's lifetime",
+               "the cookie alternative: the backend sets the refresh token in an HttpOnly; "
+               "Secure; SameSite=Strict cookie whose Path covers the refresh and logout "
+               "endpoints, answers only the access token in JSON, and the browser sends the "
+               "cookie by itself (transport = \"cookie\" in an API profile)")
+
+
+def _renew(check: Check) -> None:
     """One refresh through the app: the access token expires, the next request renews it."""
+    backend = check.backend
     before = len(backend.journal().refreshes())
     backend.expire_access_token()
-    current_user = backend.facts().current_user.path
-    v.setup("one refresh through the app (checks R1-R2)", lambda: v.require(
-        spa.request("GET", current_user).status == 200
+    current_user = check.facts.current_user.path
+    check.setup("one refresh through the app (checks R1-R2)", lambda: check.require(
+        check.spa.request("GET", current_user).status == 200
         and len(backend.journal().refreshes()) > before, "renewed", "a request with an "
         "expired token did not succeed through a refresh"))
 
@@ -45,48 +63,46 @@ def _json_object(text: str) -> dict[str, object]:
 
 
 @pytest.mark.conformance("S1")
-def test_S1_login_json_has_access_token_and_no_refresh_token(
-        harness_spa: SpaDriver, harness_backend: BackendClient,
-        harness_facts: BackendFacts) -> None:
-    spa, login_path = harness_spa, harness_facts.login.path
-    v = Verdict("S1")
-    v.refresh_token_out_of_scripts_reach(harness_facts)
-    v.setup("open /", lambda: spa.open("/"))
-    with spa.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
-        v.setup("log in", spa.login)
+def test_S1_login_json_has_access_token_and_no_refresh_token(harness_check: Check) -> None:
+    check = harness_check
+    facts, spa = check.facts, check.spa
+    login_path = facts.login.path
+    _refresh_token_out_of_scripts_reach(check)
+    check.setup("open /", lambda: spa.open("/"))
+    with check.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
+        check.setup("log in", spa.login)
     try:
         text = answer.value.text()
     except PlaywrightError:
         # Chromium sometimes keeps no copy of a body the page read as a stream: log in once
         # more from the page itself and read that answer's JSON there.
         request = answer.value.request
-        text = spa.page.evaluate(_LOGIN_AGAIN, [answer.value.url, request.post_data,
-                                                request.headers.get("content-type", "")])
-    body = v.setup("read the login answer as JSON", lambda: _json_object(text))
+        text = check.page.evaluate(_LOGIN_AGAIN, [answer.value.url, request.post_data,
+                                                  request.headers.get("content-type", "")])
+    body = check.setup("read the login answer as JSON", lambda: _json_object(text))
     # What this login's answer handed out, as the backend recorded it.
-    journal = harness_backend.journal()
-    [login] = [e for e in journal.to(harness_facts.login) if e.status == 200][-1:]
-    field = harness_facts.api.login_access_token
-    v.require(body.get(field) == login.issued_access_token,
-              "the login answer's JSON carries the access token",
-              f"it has no {field} with the issued value; keys {sorted(body)}")
+    journal = check.backend.journal()
+    [login] = [e for e in journal.to(facts.login) if e.status == 200][-1:]
+    field = facts.api.login_access_token
+    check.require(body.get(field) == login.issued_access_token,
+                  "the login answer's JSON carries the access token",
+                  f"it has no {field} with the issued value; keys {sorted(body)}")
     issued = journal.issued()
     leaked = [t[:12] for t in issued.refresh_tokens if t in text]
-    v.require(not leaked, "the login answer's JSON never carries the refresh token",
-              lambda: f"login JSON carries the refresh token ({leaked[0]}…)")
+    check.require(not leaked, "the login answer's JSON never carries the refresh token",
+                  lambda: f"login JSON carries the refresh token ({leaked[0]}…)")
     named = [k for k in body if "refresh" in k.lower()]
-    v.require(not named, "the login answer's JSON has no refresh field",
-              f"its top-level fields include {named}")
+    check.require(not named, "the login answer's JSON has no refresh field",
+                  f"its top-level fields include {named}")
 
 
 @pytest.mark.conformance("S2", cross_origin=True)
 def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
-        harness_spa: SpaDriver, harness_backend: BackendClient, context: BrowserContext,
-        harness_facts: BackendFacts, _harness_api_base_url: str) -> None:
-    facts = harness_facts
-    v = Verdict("S2")
-    v.refresh_token_out_of_scripts_reach(facts)
-    v.logged_in(harness_spa, "/")
+        harness_check: Check, context: BrowserContext, _harness_api_base_url: str) -> None:
+    check = harness_check
+    facts = check.facts
+    _refresh_token_out_of_scripts_reach(check)
+    check.logged_in("/")
     api = urlsplit(_harness_api_base_url)
     wanted = {"httpOnly": True, "secure": True, "sameSite": "Strict",
               "path": facts.cookie.path, "domain": api.hostname}
@@ -94,100 +110,97 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
     def assert_cookie(moment: str) -> None:
         # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
         cookies = [c for c in context.cookies() if c["name"] == facts.cookie.name]
-        v.require(len(cookies) == 1, f"{moment} one refresh cookie is set",
-                  f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}")
+        check.require(len(cookies) == 1, f"{moment} one refresh cookie is set",
+                      f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}")
         cookie = cookies[0]
         flags = {k: cookie[k]  # type: ignore[literal-required]
                  for k in ("httpOnly", "secure", "sameSite", "path", "domain")}
-        v.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, SameSite=Strict, "
-                                   "host-only, with the expected Path (the backend's part)",
-                  f"refresh cookie attributes {moment}: {flags}", f"expected {wanted}")
+        check.require(flags == wanted, "the refresh cookie is HttpOnly, Secure, "
+                                       "SameSite=Strict, host-only, with the expected Path "
+                                       "(the backend's part)",
+                      f"refresh cookie attributes {moment}: {flags}", f"expected {wanted}")
         lifetime, bound = cookie["expires"] - time.time(), facts.refresh_ttl
         # A minute of slack: the browser dates the cookie when the answer arrives.
-        v.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
-                  f"refresh cookie {moment} lives {lifetime:.0f} s, not within "
-                  f"(0, {bound:.0f} + 60]")
+        check.require(0 < lifetime <= bound + 60, "the refresh cookie expires with the session",
+                      f"refresh cookie {moment} lives {lifetime:.0f} s, not within "
+                      f"(0, {bound:.0f} + 60]")
 
     assert_cookie("after login")
     # Every rotation sets the cookie anew: each one must carry the same attributes.
     for round_ in (1, 2):
-        _renew(v, harness_spa, harness_backend)
+        _renew(check)
         assert_cookie(f"after refresh {round_}")
 
 
 @pytest.mark.conformance("S3")
 def test_S3_document_cookie_never_shows_the_refresh_token(
-        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
-        harness_spa_routes: list[str]) -> None:
-    v = Verdict("S3")
-    name = harness_facts.cookie.name
+        harness_check: Check, harness_spa_routes: list[str]) -> None:
+    check = harness_check
+    name = check.facts.cookie.name
 
     def assert_hidden(moment: str) -> None:
-        seen = harness_spa.page.evaluate("() => document.cookie")
-        values = harness_backend.journal().issued().refresh_tokens
+        seen = check.page.evaluate("() => document.cookie")
+        values = check.backend.journal().issued().refresh_tokens
         names = [part.split("=", 1)[0].strip() for part in seen.split(";")]
-        v.require(name not in names and not any(t in seen for t in values),
-                  "document.cookie never shows the refresh token",
-                  f"document.cookie shows the refresh token {moment}: {seen[:60]!r}")
+        check.require(name not in names and not any(t in seen for t in values),
+                      "document.cookie never shows the refresh token",
+                      f"document.cookie shows the refresh token {moment}: {seen[:60]!r}")
 
-    v.logged_in(harness_spa, "/")
+    check.logged_in("/")
     assert_hidden("after login")
-    _renew(v, harness_spa, harness_backend)
+    _renew(check)
     assert_hidden("after a refresh")
     for route in harness_spa_routes:
-        v.setup(f"open {route}", partial(harness_spa.open, route))
+        check.setup(f"open {route}", partial(check.spa.open, route))
         assert_hidden(f"on {route} after a reload")
 
 
 @pytest.mark.conformance("S4")
-def test_S4_no_token_value_in_any_browser_storage(harness_spa: SpaDriver,
-                                                  harness_backend: BackendClient,
-                                                  harness_facts: BackendFacts) -> None:
-    v = Verdict("S4")
-    v.refresh_token_out_of_scripts_reach(harness_facts)
+def test_S4_no_token_value_in_any_browser_storage(harness_check: Check) -> None:
+    check = harness_check
+    _refresh_token_out_of_scripts_reach(check)
 
     def assert_absent(moment: str) -> None:
-        values = harness_backend.journal().issued().all_values
-        found = found_in_storage(harness_spa.page, values)
-        v.require(not found, "no token value is kept in browser storage",
-                  lambda: f"token value in storage {moment}: {'; '.join(found)}")
+        values = check.backend.journal().issued().all_values
+        found = found_in_storage(check.page, values)
+        check.require(not found, "no token value is kept in browser storage",
+                      lambda: f"token value in storage {moment}: {'; '.join(found)}")
 
-    v.logged_in(harness_spa, "/")
+    check.logged_in("/")
     assert_absent("after login")
-    _renew(v, harness_spa, harness_backend)
+    _renew(check)
     assert_absent("after a refresh")
-    v.setup("reload (check L1)", lambda: harness_spa.open("/"))
-    v.require(harness_spa.is_authenticated(), "set-up: the session survives a reload (L1)",
-              "isAuthenticated() is false after the reload")
+    check.setup("reload (check L1)", lambda: check.spa.open("/"))
+    check.require(check.spa.is_authenticated(), "set-up: the session survives a reload (L1)",
+                  "isAuthenticated() is false after the reload")
     assert_absent("after a reload")
-    v.setup("log out", harness_spa.logout)
+    check.setup("log out", check.spa.logout)
     assert_absent("after logout")
 
 
 @pytest.mark.conformance("S5")
 def test_S5_access_token_not_in_globals_url_history_dom_or_console(
-        harness_spa: SpaDriver, harness_backend: BackendClient, harness_facts: BackendFacts,
-        _harness_page_watch: PageWatch) -> None:
-    v = Verdict("S5")
-    v.refresh_token_out_of_scripts_reach(harness_facts)
+        harness_check: Check, _harness_page_watch: PageWatch) -> None:
+    check = harness_check
+    _refresh_token_out_of_scripts_reach(check)
     prop = "the access token is not reachable from window, the URL, history or the console"
 
     def assert_unreachable(moment: str) -> None:
-        tokens = harness_backend.journal().issued().access_tokens
-        hits = found_in_globals(harness_spa.page, tokens)
-        v.require(not hits, prop,
-                  lambda: f"access token reachable from window {moment}: {', '.join(hits[:5])}")
-        places = found_in_document(harness_spa.page, tokens)
-        v.require(not places, prop, lambda: f"access token {moment}: {'; '.join(places)}")
+        tokens = check.backend.journal().issued().access_tokens
+        hits = found_in_globals(check.page, tokens)
+        check.require(not hits, prop, lambda: f"access token reachable from window {moment}: "
+                                              f"{', '.join(hits[:5])}")
+        places = found_in_document(check.page, tokens)
+        check.require(not places, prop, lambda: f"access token {moment}: {'; '.join(places)}")
 
-    v.logged_in(harness_spa, "/profile")
+    check.logged_in("/profile")
     assert_unreachable("after login")
-    _renew(v, harness_spa, harness_backend)
+    _renew(check)
     assert_unreachable("after a refresh")
-    tokens = harness_backend.journal().issued().access_tokens
+    tokens = check.backend.journal().issued().access_tokens
     in_urls = [u for u in _harness_page_watch.urls if any(t in u for t in tokens)]
-    v.require(not in_urls, prop,
-              lambda: f"access token in a URL the page visited: {in_urls[0][:80]}")
+    check.require(not in_urls, prop,
+                  lambda: f"access token in a URL the page visited: {in_urls[0][:80]}")
     in_console = [m for m in _harness_page_watch.console if any(t in m for t in tokens)]
-    v.require(not in_console, prop,
-              lambda: f"access token in console output: {in_console[0][:80]}")
+    check.require(not in_console, prop,
+                  lambda: f"access token in console output: {in_console[0][:80]}")

@@ -4,8 +4,7 @@ what it knows of the backend it reads from `/__harness/facts`."""
 from __future__ import annotations
 
 import ssl
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import httpx
@@ -13,18 +12,87 @@ import httpx
 from harness.seam.facts import BackendFacts
 from harness.seam.journal import Entry, Journal, exp_of
 
+# How much longer than a wait's own timeout its request may take: the server answers at the
+# timeout, so only a backend that stopped answering runs into this.
+WAIT_MARGIN = 5.0
+
 
 class ControlError(RuntimeError):
     """The test-control API answered with an error (is it enabled on this backend?)."""
 
 
 @dataclass(frozen=True)
+class Family:
+    """A refresh family (one login's chain of refresh tokens), as `/__harness/sessions`
+    gives it. Times are epoch seconds on the backend clock."""
+
+    id: str
+    user: str
+    generation: int
+    state: str  # "live", "revoked" or "expired"
+    reason: str | None  # why it was revoked ("reuse", "logout", ...) or expired
+    created_at: float | None = None
+    expires_at: float | None = None
+    last_used_at: float | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Family:
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+    @property
+    def revoked(self) -> bool:
+        return self.state == "revoked"
+
+
+@dataclass(frozen=True)
+class FaultState:
+    """An armed fault as `/__harness/faults` gives it."""
+
+    id: str
+    path: str
+    method: str | None  # None: every method but preflights
+    remaining: int  # uses left
+    delay_ms: float
+    status: int | None
+    gate: bool
+    drop: bool
+    at: str  # "arrival" or "checked"
+    held: int  # requests its gate holds now
+    released: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultState:
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Fault:
+    """A fault armed by `BackendClient.fault`."""
+
     id: str
     client: BackendClient
 
     def release(self) -> None:
         self.client._post(f"/__harness/faults/{self.id}/release")
+
+    def state(self) -> FaultState:
+        for fault in self.client.faults():
+            if fault.id == self.id:
+                return fault
+        raise ControlError(f"fault {self.id} is no longer armed (reset or cleared)")
+
+    def wait_held(self, n: int = 1, timeout: float = 10.0) -> bool:
+        """Whether its gate holds at least `n` requests within `timeout` seconds; one request,
+        answered the moment it does. False at once if the gate is released first."""
+        return bool(self.client._post(f"/__harness/faults/{self.id}/wait",
+                                      {"held": n, "timeout": timeout},
+                                      timeout=timeout + WAIT_MARGIN).json()["met"])
 
 
 class BackendClient:
@@ -45,8 +113,11 @@ class BackendClient:
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
+            # A 404 of a path the API has (an unknown fault) names itself; only a missing
+            # path is the usual sign of a backend without test control.
             hint = (" (is the backend running with --test-control?)"
-                    if response.status_code == 404 else "")
+                    if response.status_code == 404 and "unknown_fault" not in response.text
+                    else "")
             raise ControlError(f"{response.request.method} {response.request.url.path}: "
                                f"{response.status_code} {response.text}{hint}")
         return response
@@ -54,8 +125,10 @@ class BackendClient:
     def _get(self, url: str, params: dict[str, str] | None = None) -> Any:
         return self._check(self._http.get(url, params=params)).json()
 
-    def _post(self, path: str, json: Any = None) -> httpx.Response:
-        return self._check(self._http.post(path, json=json))
+    def _post(self, path: str, json: Any = None, timeout: float | None = None) -> httpx.Response:
+        if timeout is None:
+            return self._check(self._http.post(path, json=json))
+        return self._check(self._http.post(path, json=json, timeout=timeout))
 
     def reset(self) -> None:
         self._post("/__harness/reset")
@@ -66,12 +139,34 @@ class BackendClient:
             self._facts = BackendFacts.from_json(self._get("/__harness/facts"))
         return self._facts
 
-    def journal(self, path: str | None = None, method: str | None = None) -> Journal:
-        """A snapshot of the journal, all of it or the requests to `path` (and `method`)."""
+    def journal(self, path: str | None = None, method: str | None = None,
+                after: int | None = None) -> Journal:
+        """A snapshot of the journal, all of it or the requests to `path` (and `method`);
+        with `after`, only the entries whose seq is greater."""
         params = {k: v for k, v in (("path", path), ("method", method)) if v}
-        answer = self._get("/__harness/journal", params)
+        if after is not None:
+            params["after"] = str(after)
+        return self._journal_of(self._get("/__harness/journal", params))
+
+    def _journal_of(self, answer: dict[str, Any]) -> Journal:
         return Journal([Entry.from_json(e) for e in answer["entries"]], self.facts(),
                        answer["peak_in_flight"])
+
+    def wait_journal(self, after: int, *, count: int = 1, path: str | None = None,
+                     method: str | None = None, query_contains: str | None = None,
+                     answered: bool | None = None, status: int | None = None,
+                     timeout: float = 10.0) -> tuple[bool, Journal]:
+        """Wait until at least `count` entries after seq `after` match every filter given
+        (`answered`: has a status, or with False, is still in flight), at most `timeout`
+        seconds. One request, answered the moment they do: (met, the journal after `after`)."""
+        body: dict[str, Any] = {"after": after, "count": count, "timeout": timeout}
+        body.update({k: v for k, v in (("path", path), ("method", method),
+                                       ("query_contains", query_contains),
+                                       ("answered", answered), ("status", status))
+                     if v is not None})
+        answer = self._post("/__harness/journal/wait", body,
+                            timeout=timeout + WAIT_MARGIN).json()
+        return bool(answer["met"]), self._journal_of(answer)
 
     def mark(self) -> int:
         """The journal's newest sequence number: `journal().after(mark)` is what came since."""
@@ -82,10 +177,6 @@ class BackendClient:
 
     def peak_in_flight(self, path: str) -> int:
         return self.journal(path).peak_in_flight(path)
-
-    def refresh_count(self) -> int:
-        refresh = self.facts().refresh
-        return len(self.journal(refresh.path, refresh.method))
 
     def now(self) -> float:
         return float(self._get("/__harness/clock")["now"])
@@ -119,24 +210,9 @@ class BackendClient:
     def clear_faults(self) -> None:
         self._check(self._http.delete("/__harness/faults"))
 
-    def faults(self) -> list[dict[str, Any]]:
-        faults: list[dict[str, Any]] = self._get("/__harness/faults")["faults"]
-        return faults
+    def faults(self) -> list[FaultState]:
+        return [FaultState.from_json(f) for f in self._get("/__harness/faults")["faults"]]
 
-    def sessions(self) -> list[dict[str, Any]]:
-        families: list[dict[str, Any]] = self._get("/__harness/sessions")["families"]
-        return families
-
-    def wait_for(self, predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
-        """Poll the journal-backed `predicate` until true; fails after `timeout` seconds."""
-        if not self.wait_until(predicate, timeout):
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-
-    def wait_until(self, predicate: Any, timeout: float = 10.0) -> bool:
-        """Poll the journal-backed `predicate` until true; False after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            self._http.get("/__harness/clock")  # a round trip paces the loop; no sleeping
-        return True
+    def sessions(self) -> list[Family]:
+        """Every refresh family in the store, as the backend sees them now."""
+        return [Family.from_json(f) for f in self._get("/__harness/sessions")["families"]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -57,6 +57,17 @@ class Attempt:
     jti: str | None
 
 
+class Request(NamedTuple):
+    """A request as the app sent it, told apart from the others by method, path and query."""
+
+    method: str
+    path: str
+    query: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+
+
 @dataclass(frozen=True)
 class Issued:
     """Every token value the backend handed out in a journal, oldest first."""
@@ -68,12 +79,6 @@ class Issued:
     @property
     def all_values(self) -> list[str]:
         return [*self.access_tokens, *self.refresh_tokens]
-
-
-def jti_of(token: str) -> str | None:
-    """The jti of a token the backend issued; read only, never trusted."""
-    jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
-    return jti if isinstance(jti, str) else None
 
 
 def exp_of(token: str) -> float:
@@ -131,13 +136,20 @@ class Journal:
     def refresh_statuses(self, since: int | None = None) -> list[int | None]:
         return [e.status for e in self.refreshes(since)]
 
-    def attempts(self, path: str | Endpoint, method: str | None = None) -> dict[str, list[Attempt]]:
-        """Each distinct request (told apart by its query) and the attempts the backend saw."""
-        seen: dict[str, list[Attempt]] = defaultdict(list)
+    def attempts(self, path: str | Endpoint,
+                 method: str | None = None) -> dict[Request, list[Attempt]]:
+        """Each distinct request to `path` (an endpoint names its method too), told apart by
+        method and query, and the attempts the backend saw of it. Preflights are the
+        browser's and never counted."""
+        seen: dict[Request, list[Attempt]] = defaultdict(list)
         for e in self.to(path, method):
             if e.method != "OPTIONS":
-                seen[e.query].append(Attempt(e.status, e.access_jti))
+                seen[Request(e.method, e.path, e.query)].append(Attempt(e.status, e.access_jti))
         return dict(seen)
+
+    def attempts_of(self, endpoint: Endpoint, query: str) -> list[Attempt]:
+        """The attempts of the one request to `endpoint` with `query`."""
+        return self.attempts(endpoint).get(Request(endpoint.method, endpoint.path, query), [])
 
     def issued(self) -> Issued:
         access = [e for e in self.entries if e.issued_access_token]

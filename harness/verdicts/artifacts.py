@@ -10,6 +10,7 @@ from playwright.sync_api import BrowserContext, Page
 from harness.browser.page_watch import PageWatch
 from harness.seam.client import BackendClient
 from harness.verdicts import timeline
+from harness.verdicts.verdict import H1_PROPERTY, H2_PROPERTY
 
 TIMELINE_FILE = "journal-timeline.txt"
 # Set when the harness takes the screenshots of failed checks (`--screenshot` not given).
@@ -51,12 +52,11 @@ def hygiene_problems(watch: PageWatch, page: Page, check: str) -> list[str]:
     """H1 and H2, which every check is held to when it ends (docs/checks.md)."""
     problems = []
     if watch.page_errors:
-        problems.append(f"H1: no uncaught error or unhandled rejection in the app — "
-                        f"{len(watch.page_errors)} during {check}")
+        problems.append(f"H1: {H1_PROPERTY} — {len(watch.page_errors)} during {check}")
         problems += [f"  {e}" for e in watch.page_errors]
     left = watch.wait_settled(page)
     if left:
-        problems.append(f"H2: every request the app sent has settled when a check ends — "
-                        f"{len(left)} still without an answer after {check}")
+        problems.append(f"H2: {H2_PROPERTY} — {len(left)} still without an answer after "
+                        f"{check}")
         problems += [f"  {r}" for r in left]
     return problems

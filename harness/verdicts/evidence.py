@@ -4,9 +4,12 @@ statuses, which token a request carried, what went wrong with a retried request.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
 
 from harness.seam.journal import Attempt
+
+K = TypeVar("K", bound=Hashable)
 
 
 def tally(statuses: Sequence[int | None]) -> str:
@@ -44,18 +47,19 @@ def retry_problem(attempts: list[Attempt], old: str | None, new: str | None,
     return f"was answered {sequence}"
 
 
-def retry_problems(by_query: dict[str, list[Attempt]], old: str | None,
-                   new: str | None) -> dict[str, str]:
-    """`retry_problem` of every request (told apart by its query) that has one."""
-    found = {q: retry_problem(a, old, new) for q, a in by_query.items()}
-    return {q: p for q, p in found.items() if p is not None}
+def retry_problems(by_request: Mapping[K, list[Attempt]], old: str | None,
+                   new: str | None, ok: int = 200) -> dict[K, str]:
+    """`retry_problem` of every request that has one."""
+    found = {r: retry_problem(a, old, new, ok) for r, a in by_request.items()}
+    return {r: p for r, p in found.items() if p is not None}
 
 
-def problems_line(problems: dict[str, str], total: int, what: str = "request") -> str:
-    """`3 of 10 requests were answered 401 and never retried (n=1, n=4, n=7)`, commonest first."""
+def problems_line(problems: Mapping[K, str], total: int, what: str = "request") -> str:
+    """`3 of 10 requests were answered 401 and never retried (GET /api/jobs?n=1, …)`,
+    commonest first."""
     groups: dict[str, list[str]] = defaultdict(list)
-    for query, problem in problems.items():
-        groups[problem].append(query or "(no query)")
+    for request, problem in problems.items():
+        groups[problem].append(str(request) or "(no query)")
     parts = []
     for problem, queries in sorted(groups.items(), key=lambda g: -len(g[1])):
         shown = ", ".join(queries[:4]) + (", …" if len(queries) > 4 else "")

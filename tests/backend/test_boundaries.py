@@ -44,7 +44,7 @@ def test_family_at_its_absolute_end(serve_backend: ServeBackend, offset: int,
         assert r.status_code == status, f"end {offset:+d} s: {r.status_code} {r.text}"
         if status == 401:
             assert "expired" in r.json()["message"], r.text
-            assert [f["state"] for f in control.sessions()] == ["expired"]
+            assert [f.state for f in control.sessions()] == ["expired"]
 
 
 @pytest.mark.parametrize(("offset", "status", "state"), [
@@ -61,7 +61,7 @@ def test_previous_value_at_the_end_of_the_reuse_grace_window(
         control.set_clock(T0 + 30 + offset)
         r = refresh(http, previous)
         assert r.status_code == status, f"grace {offset:+d} s: {r.status_code} {r.text}"
-        assert [f["state"] for f in control.sessions()] == [state]
+        assert [f.state for f in control.sessions()] == [state]
 
 
 @pytest.mark.parametrize(("offset", "state"), [(-1, "live"), (0, "live"), (1, "revoked")])
@@ -76,7 +76,7 @@ def test_previous_value_at_the_end_of_the_race_window(
         control.set_clock(T0 + 2 + offset)
         r = refresh(http, previous)
         assert r.status_code == 401, r.text
-        assert [f["state"] for f in control.sessions()] == [state], f"race {offset:+d} s"
+        assert [f.state for f in control.sessions()] == [state], f"race {offset:+d} s"
         if state == "live":
             assert "superseded" in r.json()["message"] and "set-cookie" not in r.headers
             assert refresh(http, current).status_code == 200

@@ -28,6 +28,7 @@ def test_a_second_refresh_lines_up_behind_one_held_after_its_check(
                                                             timeout=30) as http:
         value = login(http).refresh
         gate = control.fault(REFRESH, gate=True, at="checked")
+        mark = control.mark()
 
         def send(name: str) -> None:
             answers[name] = refresh(http, value)
@@ -35,12 +36,13 @@ def test_a_second_refresh_lines_up_behind_one_held_after_its_check(
         first = threading.Thread(target=send, args=("first",))
         first.start()
         # The first refresh passed its checks and stands inside the backend.
-        control.wait_for(lambda: control.faults()[0]["held"] == 1, what="the first held")
+        first_held = gate.wait_held(1)
         second = threading.Thread(target=send, args=("second",))
         second.start()
-        control.wait_for(lambda: control.journal(REFRESH).statuses() == [None, None],
-                         what="both refreshes in flight")
+        both_in_flight, _ = control.wait_journal(mark, count=2, path=REFRESH, answered=False)
         gate.release()
+        assert first_held, "the first refresh was not held"
+        assert both_in_flight, "the two refreshes were not both in flight"
         first.join(30)
         second.join(30)
         assert answers["first"].status_code == 200, answers["first"].text
@@ -48,7 +50,7 @@ def test_a_second_refresh_lines_up_behind_one_held_after_its_check(
         assert lost.status_code == 401 and "superseded" in lost.json()["message"], lost.text
         assert "set-cookie" not in lost.headers
         [family] = control.sessions()
-        assert (family["generation"], family["state"]) == (1, "live")
+        assert (family.generation, family.state) == (1, "live")
 
 
 @pytest.mark.parametrize("body", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,21 +31,29 @@ def _refresh_all_at_once(urls: list[str], cookie: str) -> list[httpx.Response]:
         return list(pool.map(one, range(N)))
 
 
-def _hold_refreshes_until_all_arrived(controls: list[BackendClient]) -> threading.Thread:
-    """Gate every backend; a thread opens the gates once all N requests are held there."""
+def _hold_refreshes_until_all_arrived(controls: list[BackendClient]) -> Callable[[], None]:
+    """Gate every backend; a thread opens the gates once all N requests are held there.
+    Request i goes to backend i % len(controls) (`_refresh_all_at_once`), so each gate holds
+    its share. Returns the call that joins the thread and checks that all N were held."""
+    assert N % len(controls) == 0
     faults = [c.fault("/api/refresh-token", times=N, gate=True) for c in controls]
-
-    def held() -> int:
-        return sum(f["held"] for c in controls for f in c.faults())
+    held: list[bool] = []
 
     def release_when_all_held() -> None:
-        controls[0].wait_for(lambda: held() == N, what=f"{N} refreshes held")
-        for fault in faults:
-            fault.release()
+        try:
+            held.extend(fault.wait_held(N // len(controls)) for fault in faults)
+        finally:
+            for fault in faults:
+                fault.release()
 
     releaser = threading.Thread(target=release_when_all_held)
     releaser.start()
-    return releaser
+
+    def join() -> None:
+        releaser.join()
+        assert held == [True] * len(faults), f"{N} refreshes not all held"
+
+    return join
 
 
 def _assert_one_rotation(responses: list[httpx.Response], control: BackendClient,
@@ -57,7 +66,7 @@ def _assert_one_rotation(responses: list[httpx.Response], control: BackendClient
         assert "concurrent" in loser.json()["message"], loser.text
         assert "set-cookie" not in loser.headers
     [family] = control.sessions()
-    assert (family["generation"], family["state"]) == (1, "live")
+    assert (family.generation, family.state) == (1, "live")
     assert control.peak_in_flight("/api/refresh-token") >= 1
     # Exactly one live successor: it refreshes once more.
     with httpx.Client(base_url=base_url) as http:
@@ -73,9 +82,9 @@ def test_twenty_simultaneous_refreshes_rotate_once(serve_backend: ServeBackend, 
     server = serve_backend(store=spec)
     with BackendClient(server.url) as control, httpx.Client(base_url=server.url) as http:
         cookie = login(http).refresh
-        releaser = _hold_refreshes_until_all_arrived([control])
+        all_held = _hold_refreshes_until_all_arrived([control])
         responses = _refresh_all_at_once([server.url], cookie)
-        releaser.join()
+        all_held()
         assert control.peak_in_flight("/api/refresh-token") == N
         _assert_one_rotation(responses, control, server.url)
 
@@ -88,9 +97,9 @@ def test_twenty_simultaneous_refreshes_across_two_processes_sharing_sqlite(
             BackendClient(a) as control_a, BackendClient(b) as control_b:
         with httpx.Client(base_url=a) as http:
             cookie = login(http).refresh
-        releaser = _hold_refreshes_until_all_arrived([control_a, control_b])
+        all_held = _hold_refreshes_until_all_arrived([control_a, control_b])
         responses = _refresh_all_at_once([a, b], cookie)
-        releaser.join()
+        all_held()
         _assert_one_rotation(responses, control_b, b)
 
 
@@ -102,4 +111,4 @@ def test_unsynchronised_burst_never_leaves_two_live_branches(
     responses = _refresh_all_at_once([str(http.base_url)], cookie)
     assert sum(r.status_code == 200 for r in responses) == 1
     [family] = backend.sessions()
-    assert family["generation"] == 1
+    assert family.generation == 1

@@ -41,12 +41,13 @@ def test_gate_holds_refreshes_until_released_and_peak_is_reported(
     threads = [threading.Thread(target=send, args=(c,)) for c in sessions]
     for t in threads:
         t.start()
-    backend.wait_for(lambda: backend.faults()[0]["held"] == 3, what="3 held refreshes")
+    all_held = gate.wait_held(3)
     assert results == []  # held, not answered
     assert backend.count("/api/refresh-token", "POST", status=200) == 0
     gate.release()
     for t in threads:
         t.join(10)
+    assert all_held, "the 3 refreshes were not held"
     assert results == [200, 200, 200]
     assert backend.peak_in_flight("/api/refresh-token") == 3
 
@@ -63,7 +64,7 @@ def test_journal_records_tokens_family_and_origin(http: httpx.Client,
     assert list_entry.start <= list_entry.end
     [family] = backend.sessions()
     assert (refresh_entry.refresh_family, refresh_entry.refresh_generation) == (
-        family["id"], 0)
+        family.id, 0)
     assert refresh_entry.origin == str(http.base_url).rstrip("/")
     assert [e.seq for e in backend.journal()] == [1, 2, 3]
     assert len(backend.journal(path="/api/login", method="POST")) == 1
@@ -88,19 +89,22 @@ def test_held_request_whose_client_left_never_reaches_the_app(
         http: httpx.Client, backend: BackendClient) -> None:
     session = login(http)
     gate = backend.fault("/api/refresh-token", times=1, gate=True)
+    mark = backend.mark()
     # The client gives up while the refresh is held (as a browser's timeout would).
     url = httpx.URL(str(http.base_url))
     with socket.create_connection((url.host, url.port), timeout=10) as raw:
         raw.sendall(b"POST /api/refresh-token HTTP/1.1\r\nHost: " + url.netloc +
                     b"\r\nX-Requested-With: x\r\nContent-Length: 0\r\nCookie: refresh_token="
                     + session.refresh.encode() + b"\r\n\r\n")
-        backend.wait_for(lambda: backend.faults()[0]["held"] == 1, what="the refresh held")
-    backend.wait_for(lambda: backend.faults()[0]["held"] == 0, what="the held client to leave")
+        assert gate.wait_held(1), "the refresh was not held"
+    # The gate lets go of a request whose client left before the journal answers it.
+    left, _ = backend.wait_journal(mark, path="/api/refresh-token", answered=True)
+    assert left and gate.state().held == 0, "the held client did not leave"
     gate.release()
     # Nothing rotated: the cookie the client still holds is the live one.
     assert [e.status for e in backend.journal("/api/refresh-token")] == [0]
     assert refresh(http, session.refresh).status_code == 200
-    assert [f["state"] for f in backend.sessions()] == ["live"]
+    assert [f.state for f in backend.sessions()] == ["live"]
 
 
 def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,

@@ -88,7 +88,7 @@ def test_with_no_race_window_the_previous_value_at_the_commit_instant_revokes(
         assert r.status_code == 401, r.text
         assert r.json()["message"] == "refresh token reused", r.text
         [family] = control.sessions()
-        assert (family["state"], family["reason"]) == ("revoked", "reuse"), family
+        assert (family.state, family.reason) == ("revoked", "reuse"), family
 
 
 def test_logged_out_families_do_not_count_towards_the_limit(
@@ -99,7 +99,7 @@ def test_logged_out_families_do_not_count_towards_the_limit(
                                               "Cookie": f"refresh_token={session.refresh}"})
         assert r.status_code == 204, r.text
     login(http)  # two live families: nobody is evicted
-    states = [(f["state"], f["reason"]) for f in backend.sessions()]
+    states = [(f.state, f.reason) for f in backend.sessions()]
     assert states == [("live", None), *[("revoked", "logout")] * 4, ("live", None)], states
     assert http.get("/api/current-user", headers=bearer(first.access)).status_code == 200
 
@@ -113,7 +113,7 @@ def test_logout_after_reuse_keeps_the_reuse_on_record(
     r = http.post("/api/logout", headers={**CSRF, "Cookie": f"refresh_token={newest}"})
     assert r.status_code == 204, r.text
     [family] = backend.sessions()
-    assert (family["state"], family["reason"]) == ("revoked", "reuse"), family
+    assert (family.state, family.reason) == ("revoked", "reuse"), family
 
 
 def test_other_users_do_not_count_towards_the_limit_in_any_store(store: Store) -> None:

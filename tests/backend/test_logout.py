@@ -22,7 +22,7 @@ def test_logout_revokes_access_token_and_cookie_and_clears_it(
     assert r.headers["www-authenticate"] == 'Bearer realm="api", error="invalid_token"'
     # ...and so does the old cookie.
     assert refresh(http, session.refresh).status_code == 401
-    assert backend.sessions()[0]["reason"] == "logout"
+    assert backend.sessions()[0].reason == "logout"
 
 
 def test_logout_is_idempotent_and_spares_other_sessions(
@@ -33,7 +33,7 @@ def test_logout_is_idempotent_and_spares_other_sessions(
         assert r.status_code == 204, r.text
     assert http.post("/api/logout", headers=CSRF).status_code == 204  # no cookie at all
     assert http.get("/api/current-user", headers=bearer(second.access)).status_code == 200
-    assert sorted(f["state"] for f in backend.sessions()) == ["live", "revoked"]
+    assert sorted(f.state for f in backend.sessions()) == ["live", "revoked"]
 
 
 def test_logout_with_only_the_access_token_revokes_its_family(
@@ -50,4 +50,4 @@ def test_cross_site_logout_is_403_and_revokes_nothing(
     foreign = http.post("/api/logout", headers={**CSRF, **cookie, "Origin": "http://evil.test"})
     no_header = http.post("/api/logout", headers=cookie)
     assert foreign.status_code == no_header.status_code == 403, (foreign.text, no_header.text)
-    assert backend.sessions()[0]["state"] == "live"
+    assert backend.sessions()[0].state == "live"

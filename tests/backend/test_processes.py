@@ -59,7 +59,7 @@ def _assert_one_successor(responses: list[httpx.Response], control: BackendClien
     assert list(messages) == [SUPERSEDED], messages
     assert not any("set-cookie" in r.headers for r in responses if r.status_code == 401)
     [family] = control.sessions()
-    assert (family["generation"], family["state"]) == (1, "live"), family
+    assert (family.generation, family.state) == (1, "live"), family
     [winner] = [r for r in responses if r.status_code == 200]
     successor = parse_set_cookie(winner).value
     with httpx.Client(base_url=url) as http:
@@ -83,17 +83,21 @@ def test_500_refreshes_over_4_processes_with_their_own_ports_rotate_once(
         gates = [c.fault("/api/refresh-token", times=N // PROCESSES, gate=True)
                  for c in controls]
 
+        held: list[bool] = []
+
         def release_when_all_arrived() -> None:
-            controls[0].wait_for(
-                lambda: sum(f["held"] for c in controls for f in c.faults()) == N,
-                what=f"{N} refreshes held by {PROCESSES} processes", timeout=60)
-            for gate in gates:
-                gate.release()
+            # Request i goes to process i % 4: each gate holds its own quarter of the N.
+            try:
+                held.extend(gate.wait_held(N // PROCESSES, timeout=60) for gate in gates)
+            finally:
+                for gate in gates:
+                    gate.release()
 
         releaser = threading.Thread(target=release_when_all_arrived)
         releaser.start()
         responses = _refresh_all(urls, cookie)
         releaser.join()
+        assert held == [True] * PROCESSES, f"{N} refreshes not all held by {PROCESSES} processes"
         # Each process's journal has the requests it served, and only those.
         path = "/api/refresh-token"
         journals = [c.journal(path) for c in controls]

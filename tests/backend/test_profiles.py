@@ -70,7 +70,7 @@ def test_profile_login_refresh_rotation_reuse_and_logout(speak: Speak, name: str
     control.advance_clock(facts.race_window + 1)
     replay = client.refresh(first)
     assert replay.status_code == facts.refresh_failure_status, replay.text
-    assert [f["state"] for f in control.sessions()] == ["revoked"]
+    assert [f.state for f in control.sessions()] == ["revoked"]
     assert client.refresh(second).status_code == facts.refresh_failure_status
     # A new session, ended by logout: its refresh value is dead.
     again = client.refresh_value(client.login("alice"))
@@ -125,7 +125,7 @@ def test_oauth_profile_answers_invalid_grant_and_wants_its_grant_type(
     r = httpx.post(server.url + "/oauth/token", headers={"Origin": server.url},
                    json={"grant_type": "refresh_token", "refresh_token": value})
     assert r.status_code == 415, r.text
-    assert [f["generation"] for f in control.sessions()] == [0]
+    assert [f.generation for f in control.sessions()] == [0]
 
 
 def test_seed_profile_refreshes_with_get_and_its_cookie_covers_logout(

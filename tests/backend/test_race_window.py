@@ -49,7 +49,7 @@ def test_previous_value_arriving_just_after_the_commit_is_superseded_not_reuse(
                         "message": "refresh token superseded by a concurrent refresh"}, r.text
     assert "set-cookie" not in r.headers, r.headers
     [family] = control.sessions()
-    assert (family["generation"], family["state"], family["reason"]) == (1, "live", None), family
+    assert (family.generation, family.state, family.reason) == (1, "live", None), family
     r = refresh(http, successor)
     assert r.status_code == 200, r.text
 
@@ -65,7 +65,7 @@ def test_previous_value_after_the_race_window_revokes_the_family(
     assert r.json()["message"] == "refresh token reused", r.text
     assert parse_set_cookie(r).max_age == 0, r.headers
     [family] = control.sessions()
-    assert (family["state"], family["reason"]) == ("revoked", "reuse"), family
+    assert (family.state, family.reason) == ("revoked", "reuse"), family
     r = refresh(http, successor)
     assert r.status_code == 401, r.text
 
@@ -80,7 +80,7 @@ def test_zero_race_window_revokes_on_the_first_replay(serve_backend: ServeBacken
         assert r.status_code == 401, r.text
         assert r.json()["message"] == "refresh token reused", r.text
         [family] = control.sessions()
-        assert (family["state"], family["reason"]) == ("revoked", "reuse"), family
+        assert (family.state, family.reason) == ("revoked", "reuse"), family
 
 
 def test_grandparent_value_inside_the_race_window_revokes_the_family(
@@ -93,5 +93,5 @@ def test_grandparent_value_inside_the_race_window_revokes_the_family(
     assert r.status_code == 401, r.text
     assert r.json()["message"] == "refresh token reused", r.text
     [family] = control.sessions()
-    assert (family["generation"], family["state"], family["reason"]) == (2, "revoked", "reuse"), (
+    assert (family.generation, family.state, family.reason) == (2, "revoked", "reuse"), (
         family)

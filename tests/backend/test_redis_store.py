@@ -197,7 +197,7 @@ def test_a_refresh_held_after_its_check_does_not_hold_back_another_with_redis(
         answers: dict[str, httpx.Response] = {}
         held = threading.Thread(target=lambda: answers.update(held=refresh(http, value)))
         held.start()
-        control.wait_for(lambda: control.faults()[0]["held"] == 1, what="the first held")
+        assert gate.wait_held(1), "the first refresh was not held"
         second = refresh(http, value)
         assert second.status_code == 200, second.text
         gate.release()
@@ -205,4 +205,4 @@ def test_a_refresh_held_after_its_check_does_not_hold_back_another_with_redis(
         lost = answers["held"]
         assert lost.status_code == 401 and "superseded" in lost.json()["message"], lost.text
         [family] = control.sessions()
-        assert (family["generation"], family["state"]) == (1, "live")
+        assert (family.generation, family.state) == (1, "live")

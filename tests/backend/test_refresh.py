@@ -21,7 +21,7 @@ def test_refresh_rotates_the_cookie_and_returns_a_new_access_token(
     assert successor != session.refresh and successor not in r.text
     assert http.get("/api/current-user", headers=bearer(r.json()["accessToken"])).status_code == 200
     [family] = backend.sessions()
-    assert (family["generation"], family["state"]) == (1, "live")
+    assert (family.generation, family.state) == (1, "live")
 
 
 @pytest.mark.parametrize("cookie", [None, "", "not-a-token", "A" * 43])
@@ -33,7 +33,7 @@ def test_missing_or_unknown_cookie_is_401_and_cleared(
     assert r.json()["error"] == "invalid_refresh_token"
     cleared = parse_set_cookie(r)
     assert cleared.value == "" and cleared.max_age == 0 and cleared.attributes["path"] == "/api"
-    assert [f["state"] for f in backend.sessions()] == ["live"]  # nothing revoked
+    assert [f.state for f in backend.sessions()] == ["live"]  # nothing revoked
 
 
 def test_refresh_with_rotated_token_revokes_family(http: httpx.Client, backend: BackendClient,
@@ -46,7 +46,7 @@ def test_refresh_with_rotated_token_revokes_family(http: httpx.Client, backend: 
     assert replay.status_code == 401, replay.text
     assert "reused" in replay.json()["message"]
     [family] = backend.sessions()
-    assert (family["state"], family["reason"]) == ("revoked", "reuse")
+    assert (family.state, family.reason) == ("revoked", "reuse")
     # The newest value of the family is rejected too, and so are its access tokens.
     assert refresh(http, newest).status_code == 401
     assert http.get("/api/current-user", headers=bearer(session.access)).status_code == 401
@@ -62,11 +62,11 @@ def test_grace_window_accepts_only_the_immediately_previous_token(
         r = refresh(http, gen0)
         assert r.status_code == 200, r.text
         gen2 = parse_set_cookie(r).value
-        assert control.sessions()[0]["generation"] == 2
+        assert control.sessions()[0].generation == 2
         # ...but an older generation is reuse: the family is revoked.
         r = refresh(http, gen0)
         assert r.status_code == 401, r.text
-        assert control.sessions()[0]["state"] == "revoked"
+        assert control.sessions()[0].state == "revoked"
         assert refresh(http, gen2).status_code == 401
         assert gen1 != gen2
 
@@ -78,7 +78,7 @@ def test_previous_token_after_the_grace_window_revokes(serve_backend: ServeBacke
         assert refresh(http, gen0).status_code == 200
         control.advance_clock(31)
         assert refresh(http, gen0).status_code == 401
-        assert control.sessions()[0]["reason"] == "reuse"
+        assert control.sessions()[0].reason == "reuse"
 
 
 def test_refresh_family_ends_after_its_absolute_lifetime(http: httpx.Client,
@@ -93,7 +93,7 @@ def test_refresh_family_ends_after_its_absolute_lifetime(http: httpx.Client,
     r = refresh(http, value)
     assert r.status_code == 401, r.text
     assert "expired" in r.json()["message"]
-    assert backend.sessions()[0]["state"] == "expired"
+    assert backend.sessions()[0].state == "expired"
 
 
 @pytest.mark.parametrize("headers", [
@@ -110,7 +110,7 @@ def test_cross_site_refresh_is_403_without_rotation(
     assert r.status_code == 403, r.text
     assert "set-cookie" not in r.headers
     [family] = backend.sessions()
-    assert (family["generation"], family["state"]) == (0, "live")
+    assert (family.generation, family.state) == (0, "live")
     assert refresh(http, session.refresh).status_code == 200  # the value still works
 
 
@@ -136,7 +136,7 @@ def test_form_body_on_refresh_is_415(http: httpx.Client, backend: BackendClient)
                   headers={"Content-Type": "application/x-www-form-urlencoded",
                            "X-Requested-With": "x", "Cookie": f"refresh_token={session.refresh}"})
     assert r.status_code == 415, r.text
-    assert backend.sessions()[0]["generation"] == 0
+    assert backend.sessions()[0].generation == 0
 
 
 def test_refresh_failure_status_403_for_apps_that_expect_it(serve_backend: ServeBackend) -> None:

@@ -39,8 +39,8 @@ def test_sixth_login_evicts_the_least_recently_used_family(http: httpx.Client,
     refresh(http, sessions[0].refresh)  # the oldest login is now the most recently used
     login(http)
     families = backend.sessions()
-    assert [f["state"] for f in families] == ["live", "revoked", "live", "live", "live", "live"]
-    assert families[1]["reason"] == "evicted"
+    assert [f.state for f in families] == ["live", "revoked", "live", "live", "live", "live"]
+    assert families[1].reason == "evicted"
     assert http.get("/api/current-user", headers=bearer(sessions[1].access)).status_code == 401
     assert http.get("/api/current-user", headers=bearer(sessions[2].access)).status_code == 200
 
@@ -50,7 +50,7 @@ def test_other_users_do_not_count_towards_the_limit(http: httpx.Client,
     for _ in range(5):
         login(http, "alice")
     login(http, "bob")
-    assert all(f["state"] == "live" for f in backend.sessions())
+    assert all(f.state == "live" for f in backend.sessions())
 
 
 @pytest.mark.parametrize("alg", ["HS256", "RS256", "EdDSA"])

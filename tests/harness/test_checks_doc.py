@@ -7,9 +7,8 @@ import ast
 import re
 from pathlib import Path
 
-from harness.browser import driver
+from harness.browser import driver, view
 from harness.conformance import test_lifecycle, test_refresh_failures, test_rotation_and_theft
-from harness.verdicts import verdict
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "checks.md"
@@ -55,7 +54,7 @@ def test_the_entries_state_the_bounds_the_checks_use() -> None:
     assert f"within {test_lifecycle.RENEWAL_WAIT_S} s" in entries["L3"]
     assert f"{test_lifecycle.RENEWAL_WINDOW_S} s or more" in entries["L3"]
     rules = DOC.read_text().split("## S: storage")[0]
-    assert f"within {verdict.UI_TIMEOUT_MS / 1000:g} s" in rules
+    assert f"within {view.UI_TIMEOUT_MS / 1000:g} s" in rules
     assert f"within {driver.SETTLE_TIMEOUT_MS / 1000:g} s" in rules
 
 

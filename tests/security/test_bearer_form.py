@@ -29,7 +29,7 @@ def test_case01_no_authorization_header_is_401_without_error_code(
             unauthorized(r, token_sent=False)
     # Nothing was created, nothing refreshed.
     assert http.get("/api/admin/stats", headers=bearer(session.access)).json()["jobs"] == jobs
-    assert [(f["generation"], f["state"]) for f in backend.sessions()] == [(0, "live")]
+    assert [(f.generation, f.state) for f in backend.sessions()] == [(0, "live")]
 
 
 def test_case02_malformed_authorization_is_400_invalid_request_or_401(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.seam.client import BackendClient
+from harness.seam.client import BackendClient, Fault
 from tests.backend.processes import backend_process
 from tests.backend.wire import bearer, login, parse_set_cookie, refresh
 from tests.security.answers import error_answer, no_cookie
@@ -32,12 +32,19 @@ def _send_refresh(url: str, value: str, declared: int = 0, body: bytes = b"") ->
     return raw
 
 
-def _leave_after(backend: BackendClient, arrived: Callable[[], bool], raw: socket.socket) -> None:
-    """Close the connection once the backend has the request, then wait until it is done."""
-    backend.wait_for(arrived, what="the refresh to arrive")
-    raw.close()
-    backend.wait_for(lambda: all(e.status is not None for e in backend.journal(PATH)),
-                     what="the backend to finish the refresh")
+def _leave_after(backend: BackendClient, send: Callable[[], socket.socket],
+                 gate: Fault | None = None) -> None:
+    """Send, close the connection once the backend has the request (once `gate` holds it,
+    if given), then wait until the backend is done with it."""
+    mark = backend.mark()
+    raw = send()
+    try:
+        arrived = gate.wait_held(1) if gate else backend.wait_journal(mark, path=PATH)[0]
+    finally:
+        raw.close()
+    assert arrived, "the refresh did not arrive"
+    done, _ = backend.wait_journal(mark, path=PATH, answered=True)
+    assert done, "the backend did not finish the refresh"
 
 
 def test_case34_refresh_aborted_mid_way_leaves_the_family_as_it_was(
@@ -45,27 +52,22 @@ def test_case34_refresh_aborted_mid_way_leaves_the_family_as_it_was(
     t = serve_target()  # plain http: the test speaks HTTP/1.1 over a raw socket
     backend, session = t.control, t.login()
     before = backend.sessions()
-
-    def arrived(n: int) -> Callable[[], bool]:
-        return lambda: backend.count(PATH) == n
-
     # 1. The client leaves half-way through its body.
-    _leave_after(backend, arrived(1), _send_refresh(t.url, session.refresh, 64, b'{"'))
+    _leave_after(backend, lambda: _send_refresh(t.url, session.refresh, 64, b'{"'))
     # 2. The client leaves while the request is held before the backend acts on it.
-    backend.fault(PATH, times=1, gate=True)
-    _leave_after(backend, lambda: backend.faults()[0]["held"] == 1,
-                 _send_refresh(t.url, session.refresh))
+    gate = backend.fault(PATH, times=1, gate=True)
+    _leave_after(backend, lambda: _send_refresh(t.url, session.refresh), gate)
     backend.clear_faults()
     # 3. The client leaves while a slow network delays its complete request.
     backend.fault(PATH, times=1, delay_ms=1000)
-    _leave_after(backend, arrived(3), _send_refresh(t.url, session.refresh))
+    _leave_after(backend, lambda: _send_refresh(t.url, session.refresh))
     # None of them rotated: 400 request_aborted for the two the app saw, 0 for the dropped one.
     assert [e.status for e in backend.journal(PATH)] == [400, 0, 400]
     assert backend.sessions() == before
     # The value the client still holds is current: it rotates once, as usual.
     assert refresh(t.http, session.refresh).status_code == 200
     [family] = backend.sessions()
-    assert (family["generation"], family["state"]) == (1, "live")
+    assert (family.generation, family.state) == (1, "live")
 
 
 def _unavailable(r: httpx.Response, db: Path) -> None:

@@ -67,15 +67,21 @@ class Burst:
     async def run(self, url: str, control: BackendClient) -> int:
         """Every client at once; returns how many requests the gates held together."""
         callers = CONCURRENT - len(self.sessions)
+        # Each refresher's first request is a refresh, each caller's a current-user: each
+        # gate holds as many as it has uses.
         gates = [control.fault("/api/refresh-token", times=len(self.sessions), gate=True),
                  control.fault("/api/current-user", times=callers, gate=True)]
 
         def release_when_all_held() -> int:
-            control.wait_for(lambda: _held(control) == CONCURRENT, timeout=30,
-                             what=f"{CONCURRENT} requests held at once")
-            held = _held(control)
-            for gate in gates:
-                gate.release()
+            try:
+                met = (gates[0].wait_held(len(self.sessions), timeout=30)
+                       and gates[1].wait_held(callers, timeout=30))
+                held = _held(control)
+            finally:
+                for gate in gates:
+                    gate.release()
+            if not met:
+                raise TimeoutError(f"{CONCURRENT} requests not held at once ({held} were)")
             return held
 
         refreshers = [self.refresher(url, f, n)
@@ -94,7 +100,7 @@ def _client(url: str) -> httpx.AsyncClient:
 
 
 def _held(control: BackendClient) -> int:
-    return sum(f["held"] for f in control.faults())
+    return sum(f.held for f in control.faults())
 
 
 def test_case36_thousand_requests_two_hundred_at_once_lose_and_double_nothing(
@@ -117,7 +123,7 @@ def test_case36_thousand_requests_two_hundred_at_once_lose_and_double_nothing(
     refreshes = sum(n for (kind, status), n in burst.statuses.items()
                     if kind == "refresh" and status == 200)
     families = backend.sessions()
-    rotations = sum(f["generation"] for f in families)
+    rotations = sum(f.generation for f in families)
     created = burst.statuses["/api/jobs", 201]
     counts = {"requests": requests, "at_once": held, "refreshes": refreshes,
               "rotations": rotations, "jobs_created": created, "errors": errors}
@@ -133,10 +139,10 @@ def test_case36_thousand_requests_two_hundred_at_once_lose_and_double_nothing(
     # Every successful refresh is exactly one rotation of its own family: none lost or doubled.
     assert refreshes == rotations == REFRESHES, (burst.statuses, families)
     shares = _shares(REFRESHES, len(sessions))
-    by_sid = {f["id"]: f for f in families}
+    by_sid = {f.id: f for f in families}
     for session, share in zip(sessions, shares, strict=True):
         family = by_sid[_sid(session)]
-        assert (family["generation"], family["state"]) == (share, "live"), family
+        assert (family.generation, family.state) == (share, "live"), family
     # Every POST ran exactly once.
     assert http.get("/api/admin/stats", headers=bearer(admin)).json()["jobs"] == (
         jobs_before + created)

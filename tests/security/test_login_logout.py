@@ -23,7 +23,7 @@ def test_case30_logout_twice_is_204_and_the_users_other_sessions_stay_alive(
         r = http.post("/api/logout", headers={**CSRF, "Cookie": f"refresh_token={ended.refresh}"})
         assert (r.status_code, r.content) == (204, b""), r.text
         cookie_cleared(r)  # same name and path, Max-Age=0
-    states = {f["id"]: (f["state"], f["reason"]) for f in backend.sessions()}
+    states = {f.id: (f.state, f.reason) for f in backend.sessions()}
     sid = {name: forge.parts(s.access).claims["sid"] for name, s in (("ended", ended),
                                                                      ("other", other))}
     assert states == {sid["ended"]: ("revoked", "logout"), sid["other"]: ("live", None)}

@@ -64,8 +64,9 @@ def test_case22_valid_refresh_rotates_with_exactly_the_promised_cookie(target: T
     assert set(cookie.attributes) == {"httponly", "secure", "samesite", "path", "max-age"}
     assert (cookie.attributes["samesite"].lower(), cookie.attributes["path"]) == ("strict", "/api")
     [family] = target.control.sessions()
-    assert (family["generation"], family["state"]) == (1, "live")
-    lifetime = family["expires_at"] - family["created_at"]
+    assert (family.generation, family.state) == (1, "live")
+    assert family.expires_at is not None and family.created_at is not None, family
+    lifetime = family.expires_at - family.created_at
     assert lifetime - 60 <= cookie.max_age <= lifetime  # never past the family's end
     assert cookie.value != session.refresh and len(forge.unb64url(cookie.value)) >= 32
     assert cookie.value not in r.text
@@ -90,7 +91,7 @@ def test_case23_previous_value_after_the_grace_window_revokes_the_whole_family(
     t.control.advance_clock(max(grace, RACE_WINDOW) + 1)
     assert "reused" in _refused(refresh(t.http, previous))
     [family] = t.control.sessions()
-    assert (family["state"], family["reason"]) == ("revoked", "reuse")
+    assert (family.state, family.reason) == ("revoked", "reuse")
     # The newest value fails too, and so does the access token it came with.
     assert "revoked" in _refused(refresh(t.http, newest))
     unauthorized(t.get(ME, access), token_sent=True)
@@ -106,7 +107,7 @@ def test_case24_older_generation_inside_the_grace_window_revokes_the_family(
     t.control.advance_clock(5)  # well inside the window, which covers only gen1
     assert "reused" in _refused(refresh(t.http, gen0))
     [family] = t.control.sessions()
-    assert (family["generation"], family["state"], family["reason"]) == (2, "revoked", "reuse")
+    assert (family.generation, family.state, family.reason) == (2, "revoked", "reuse")
     for value in (gen1, gen2):  # the grace of gen1 is gone with the family
         _refused(refresh(t.http, value))
     unauthorized(t.get(ME, access), token_sent=True)
@@ -127,8 +128,9 @@ def _all_at_once(t: Target, value: str) -> list[httpx.Response]:
 
     with ThreadPoolExecutor(N) as pool:
         sent = [pool.submit(one, i) for i in range(N)]
-        t.control.wait_for(lambda: t.control.faults()[0]["held"] == N, what=f"{N} held")
+        held = gate.wait_held(N)
         gate.release()
+        assert held, f"{N} refreshes not all held"
         return [s.result() for s in sent]
 
 
@@ -145,7 +147,7 @@ def test_case25_twenty_parallel_refreshes_rotate_exactly_once(
         assert "concurrent" in body["message"], body
         no_cookie(loser)
     [family] = t.control.sessions()
-    assert (family["generation"], family["state"]) == (1, "live")
+    assert (family.generation, family.state) == (1, "live")
     # One live branch: the winner's value is the current one and rotates on.
     assert refresh(t.http, parse_set_cookie(winner).value).status_code == 200
 
@@ -162,7 +164,7 @@ def test_case25_previous_value_just_after_the_commit_is_superseded_without_revoc
     assert "accessToken" not in body, body
     no_cookie(r)
     [family] = backend.sessions()
-    assert (family["generation"], family["state"]) == (1, "live"), family
+    assert (family.generation, family.state) == (1, "live"), family
     assert refresh(http, newest).status_code == 200
 
 
@@ -170,11 +172,13 @@ def test_case26_refresh_past_the_absolute_lifetime_is_401_even_right_after_a_rot
         http: httpx.Client, backend: BackendClient) -> None:
     session = login(http)
     [family] = backend.sessions()
-    backend.set_clock(family["expires_at"] - 1)
+    expires_at = family.expires_at
+    assert expires_at is not None, family
+    backend.set_clock(expires_at - 1)
     rotated = refresh(http, session.refresh)
     assert rotated.status_code == 200, rotated.text
     assert parse_set_cookie(rotated).max_age <= 1  # rotation never extends the family
-    backend.set_clock(family["expires_at"])
+    backend.set_clock(expires_at)
     assert "expired" in _refused(refresh(http, parse_set_cookie(rotated).value))
     [family] = backend.sessions()
-    assert (family["generation"], family["state"]) == (1, "expired")
+    assert (family.generation, family.state) == (1, "expired")

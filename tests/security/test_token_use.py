@@ -54,6 +54,6 @@ def test_case20_access_token_after_logout_of_its_session_is_401(target: Target) 
     # The token has not expired, but its `sid` names a revoked family.
     unauthorized(target.get(ME, ended.access), token_sent=True)
     assert target.get(ME, other.access).status_code == 200
-    states = {f["id"]: (f["state"], f["reason"]) for f in target.control.sessions()}
+    states = {f.id: (f.state, f.reason) for f in target.control.sessions()}
     assert states == {target.claims(ended)["sid"]: ("revoked", "logout"),
                       target.claims(other)["sid"]: ("live", None)}

@@ -1,0 +1,137 @@
+"""What the page shows, in the terms of the contract's `data-testid` hooks: waits until it
+shows something (answered by the page, never by polling from here), when a tab first showed
+it, and a one-line description of the page for a failure's evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+# The UI may take this long to show what a check waits for (login page, job items).
+UI_TIMEOUT_MS = 5_000
+
+
+def showing(page: Page, testid: str, *, visible: bool = True, count: int | None = None,
+            timeout_ms: float = UI_TIMEOUT_MS) -> bool:
+    """Whether within `timeout_ms` the page shows `data-testid=testid`: visible, or not
+    visible (absent or hidden both do) with `visible=False`, or exactly `count` of them."""
+    script = _COUNT if count is not None else _SOME_VISIBLE if visible else _NONE_VISIBLE
+    try:
+        page.wait_for_function(script, arg=[f'[data-testid="{testid}"]', count],
+                               timeout=timeout_ms, polling=50)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def not_shown(testid: str, *, visible: bool = True, count: int | None = None) -> str:
+    """What is wrong when `showing` timed out, in words."""
+    if count is not None:
+        return f"the page does not show {count} × {testid}"
+    return f"no {testid} is visible" if visible else f"{testid} is still visible"
+
+
+def containing(page: Page, testid: str, any_of: list[str],
+               timeout_ms: float = UI_TIMEOUT_MS) -> bool:
+    """Whether within `timeout_ms` an element `data-testid=testid` contains one of `any_of`,
+    compared without regard to case."""
+    try:
+        page.wait_for_function(_CONTAINS, arg=[f'[data-testid="{testid}"]',
+                                               [t.casefold() for t in any_of]],
+                               timeout=timeout_ms, polling=50)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def on_path(page: Page, path: str, timeout_ms: float = UI_TIMEOUT_MS) -> bool:
+    """Whether within `timeout_ms` the page is on `path` (any query or fragment)."""
+    pattern = re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$")
+    try:
+        expect(page).to_have_url(pattern, timeout=timeout_ms)
+    except AssertionError:
+        return False
+    return True
+
+
+_SHOWN = """const shown = (el) =>
+  !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+  && getComputedStyle(el).visibility !== "hidden";"""
+_ALL = "[...document.querySelectorAll(sel)]"
+_SOME_VISIBLE = f"([sel]) => {{ {_SHOWN} return {_ALL}.some(shown); }}"
+_NONE_VISIBLE = f"([sel]) => {{ {_SHOWN} return !{_ALL}.some(shown); }}"
+_CONTAINS = """([sel, texts]) => [...document.querySelectorAll(sel)].some(
+  (el) => texts.some((t) => el.textContent.toLowerCase().includes(t)))"""
+_COUNT = "([sel, n]) => document.querySelectorAll(sel).length === n"
+
+
+# Calls the binding `name` the first time an element `sel` is visible, from a
+# MutationObserver: no timer, so a paused page clock does not stop it. Run in the current
+# document and, as an init script, in every document the tab loads after it.
+_WATCH = f"""([name, sel]) => {{
+  {_SHOWN}
+  const seen = () => {_ALL}.some(shown);
+  const report = () => {{ observer.disconnect(); window[name]?.(); }};
+  const observer = new MutationObserver(() => seen() && report());
+  if (seen()) report();
+  else observer.observe(document, {{ subtree: true, childList: true, attributes: true }});
+}}"""
+
+
+class Appearance:
+    """When a tab first shows `data-testid=testid`, on the harness's monotonic clock.
+
+    The page reports it the moment the element becomes visible (a MutationObserver calls a
+    binding), so the stamp does not depend on when, or in which order, the check looks at
+    several tabs, nor on a polling interval. `at` is None until then, or if the element
+    came to show without a change to the DOM (a style sheet alone).
+    """
+
+    _made = 0
+
+    def __init__(self, page: Page, testid: str) -> None:
+        Appearance._made += 1
+        name = f"__harnessShown{Appearance._made}"
+        self.at: float | None = None
+        page.expose_binding(name, self._seen)
+        arg = [name, f'[data-testid="{testid}"]']
+        page.add_init_script(f"({_WATCH})({json.dumps(arg)})")
+        page.evaluate(_WATCH, arg)
+
+    def _seen(self, _source: Any) -> None:
+        if self.at is None:
+            self.at = time.monotonic()
+
+
+_DESCRIBE = f"""() => {{
+  const all = (id) => [...document.querySelectorAll(`[data-testid="${{id}}"]`)];
+  {_SHOWN}
+  const login = all("login-form");
+  return {{ path: location.pathname + location.search,
+           login: login.length === 0 ? "absent" : login.some(shown) ? "visible" : "hidden",
+           jobs: all("job-item").length,
+           user: all("current-user").map((e) => e.innerText.replace(/\\s+/g, " ").trim())
+             .join(" | ") }};
+}}"""
+
+
+def describe(page: Page) -> str:
+    """What the page shows, in the terms of the contract's hooks."""
+    try:
+        seen: dict[str, Any] = page.evaluate(_DESCRIBE)
+    except Exception as exc:  # noqa: BLE001 - a crashed or closed page is itself the evidence
+        return f"(could not be read: {_first_line(exc)})"
+    user = f"current-user shows {seen['user']!r}" if seen["user"] else "no current-user"
+    return (f"on {seen['path']}, login-form {seen['login']}, {seen['jobs']} job-item(s), "
+            f"{user}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,166 @@
+"""The check kit: one object per check, so that a check reads as its docs/checks.md entry.
+
+A check is the situation (one call: `check.logged_in()`, `check.expired_after_login()`), the
+action (through `check.spa`), and the property (`check.require(...)`). The `Check` carries
+the ID from the check's `conformance` marker, the SPA driver, the backend's test-control
+client and facts, and the verdict; the `harness_check` fixture makes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import Page
+
+from harness.browser import view
+from harness.browser.driver import (
+    PROFILE,
+    SETTLE_TIMEOUT_MS,
+    Pending,
+    RequestsHung,
+    Response,
+    SpaDriver,
+)
+from harness.browser.page_probes import cookie_value
+from harness.seam.client import BackendClient, Family
+from harness.seam.facts import BackendFacts
+from harness.verdicts import evidence
+from harness.verdicts.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    """Where a check's situation starts: the journal's mark after the login, and the access
+    token (its `jti`) the app was handed."""
+
+    seq: int
+    token: str | None
+
+
+class Check(Verdict):
+    """One conformance check: its ID, the app, the backend, the facts, and its verdict."""
+
+    def __init__(self, check: str, spa: SpaDriver, backend: BackendClient,
+                 facts: BackendFacts) -> None:
+        super().__init__(check)
+        self.spa = spa
+        self.backend = backend
+        self.facts = facts
+
+    @property
+    def page(self) -> Page:
+        return self.spa.page
+
+    # The situation.
+
+    def logged_in(self, path: str = "/", user: str = "alice") -> LoggedIn:
+        """Open `path` and log in as `user` (a set-up step). On /profile, also wait until the
+        app is back there showing the user's jobs (as many as the facts give the user), so
+        that none of the page's own requests is in flight when the check moves a clock or
+        ends the session."""
+        def step() -> None:
+            self.spa.open(path)
+            self.spa.login(user)
+        self.setup(f"open {path} and log in as {user}", step)
+        if path == PROFILE:
+            self.setup(f"after login the app is back on {PROFILE} (check L5)",
+                       lambda: self.at_path(PROFILE, "back"))
+            jobs = self.setup("the backend's facts name the user's jobs",
+                              lambda: self.facts.user(user).jobs)
+            self.setup(f"{PROFILE} shows the {jobs} jobs of {user}",
+                       lambda: self.shows("job-item", "jobs", count=jobs))
+        journal = self.backend.journal()
+        jtis = journal.issued().access_jtis
+        return LoggedIn(journal.last_seq, jtis[-1] if jtis else None)
+
+    def expired_after_login(self, path: str = "/", user: str = "alice") -> LoggedIn:
+        """Log in, then the access token expires (on the backend clock)."""
+        situation = self.logged_in(path, user)
+        self.backend.expire_access_token()
+        return situation
+
+    def refresh_value(self, context: Any) -> str:
+        """Set-up: the refresh value the app holds now. In the browser's cookie jar when the
+        API keeps it in a cookie; else the one the backend handed the app last."""
+        if not self.facts.api.hands_refresh_token_to_scripts:
+            return self.refresh_cookie(context)
+        handed = self.backend.journal().issued().refresh_tokens
+        if not handed:
+            self.setup_failed("the login hands the app a refresh token",
+                              "the journal shows none issued")
+        return handed[-1]
+
+    def refresh_cookie(self, context: Any) -> str:
+        """Set-up: the value of the refresh cookie the login set (check S2)."""
+        name = self.facts.cookie.name
+        value = cookie_value(context, name)
+        if value is None:
+            self.setup_failed("login sets the refresh cookie (check S2)",
+                              f"no {name} cookie in the browser after login")
+        return value
+
+    # The evidence.
+
+    def exactly_one_refresh(self, since: int, prop: str) -> str:
+        """Exactly one refresh since `since`, and it succeeded; the `jti` it issued."""
+        journal = self.backend.journal(after=since)
+        answers = journal.refresh_statuses(since=since)
+        self.require(answers == [200], prop,
+                     lambda: f"the journal has {len(answers)} refreshes "
+                             f"({evidence.tally(answers)})")
+        return journal.issued().access_jtis[-1]
+
+    def settled(self, pending: Pending, prop: str,
+                timeout_ms: float = SETTLE_TIMEOUT_MS) -> list[Response]:
+        """The answers to `pending`; a request that never settles is the app's hang, named
+        by the check's `prop`."""
+        try:
+            return pending.results(timeout_ms)
+        except RequestsHung as exc:
+            self.fail(prop, str(exc))
+
+    def families(self) -> list[Family]:
+        return self.backend.sessions()
+
+    def family_states(self) -> list[str]:
+        return [f.state for f in self.backend.sessions()]
+
+    def items(self, body: object) -> list[Any]:
+        """The items of a list answer: the profile's list field of an object, or the
+        answer itself when the API's list is a bare JSON array."""
+        field = self.facts.list_field
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict) and isinstance(body.get(field), list):
+            return list(body[field])
+        return []
+
+    # What the page shows.
+
+    def shows(self, testid: str, prop: str, *, visible: bool = True, count: int | None = None,
+              page: Page | None = None, timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` the page shows `data-testid=testid`: visible, or not visible
+        (absent or hidden both do) with `visible=False`, or exactly `count` of them."""
+        page = page or self.page
+        if not view.showing(page, testid, visible=visible, count=count, timeout_ms=timeout_ms):
+            self.fail(prop, f"after {timeout_ms / 1000:.2g} s "
+                            f"{view.not_shown(testid, visible=visible, count=count)}",
+                      f"the page: {view.describe(page)}")
+
+    def shows_text(self, testid: str, any_of: Sequence[str], prop: str,
+                   timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` an element `data-testid=testid` contains one of `any_of`."""
+        if not view.containing(self.page, testid, list(any_of), timeout_ms):
+            self.fail(prop, f"after {timeout_ms / 1000:g} s {testid} does not contain "
+                            f"{' or '.join(map(repr, any_of))}",
+                      f"the page: {view.describe(self.page)}")
+
+    def at_path(self, path: str, prop: str, page: Page | None = None,
+                timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
+        """Within `timeout_ms` the page is on `path` (any query or fragment)."""
+        page = page or self.page
+        if not view.on_path(page, path, timeout_ms):
+            self.fail(prop, f"after {timeout_ms / 1000:g} s the app is not on {path}",
+                      f"the page: {view.describe(page)}")
