@@ -29,7 +29,10 @@ from harness import BackendClient
 REPO = Path(__file__).resolve().parents[1]
 PARTS = ("check", "suite", "burst", "backend")
 ENGINES = ("chromium", "firefox")
-SUITE_TARGET_S = {"chromium": 30.0, "firefox": 45.0}
+# The whole conformance suite in one process against bare Playwright doing the same number
+# of checks' cycles (context, page, login, one request), and the harness's own CPU share.
+SUITE_RATIO_TARGET = 1.2
+SUITE_OWN_CPU_TARGET_PCT = 10.0
 QUICK_SUITE = "test_A1_ or test_R1_"
 SIGNS = {"<=": "≤", "<": "<", ">=": "≥", "==": "exactly"}
 
@@ -44,9 +47,20 @@ EXPLAINED = {
              "in-process backend. The two sides take turns (bare, harness, bare, harness, "
              "bare), each bare turn after a warm-up cycle left out.",
     "suite": "**suite**: `python -m pytest harness/conformance --browser B --tracing off` in "
-             "one process, wall time from start to exit; next to it the bare-Playwright cost "
-             "of one browser launch plus as many cycles as the suite ran checks (median cycle "
-             "of the per-check baseline), and the moment the first check's body started.",
+             "one process, wall time from start to exit, and the moment the first check's "
+             "body started. *Bare-Playwright cycles*: as many cycles of the per-check baseline "
+             "as the suite ran checks (n × its median cycle, cycles taken before and after "
+             "the suite); the suite's wall time over them. *Harness own CPU*: user + system "
+             "time of the pytest process, every thread of it (the harness, the Playwright "
+             "client, the in-process servers), from `getrusage(RUSAGE_SELF)` inside it at "
+             "`pytest_unconfigure` (`bench/pytest_cpu.py`), over the suite's wall time; the "
+             "note splits it by thread. Per check: after the first check started, against "
+             "the bare-Playwright process's CPU per cycle (its backend thread included). "
+             "*Browser and driver CPU*: the whole process tree's CPU (pytest run under "
+             "`bench/tree_cpu.py`, a child subreaper that reaps the browser's orphaned helpers "
+             "too) less the pytest process's own; in % of one core over the wall time. "
+             "*Test-control requests*: the harness's HTTP requests to `/__harness/*`, counted "
+             "in the pytest process (`bench/pytest_cpu.py`).",
     "burst": "**burst**: N concurrent requests with an expired access token through the "
              "reference SPA (`SpaDriver.burst` after `BackendClient.expire_access_token`), a "
              "reset backend, fresh context and login per run. *Settle*: until every promise "
@@ -68,6 +82,7 @@ class Run:
         self.raw: dict[str, Any] = {}
         self.versions: dict[str, str] = {}
         self._bare: dict[str, dict[str, Any]] = {}
+        self._cycle_cpu: dict[str, list[float]] = {}
 
     def add(self, part: str, label: str, values: list[float], unit: str,
             target: tuple[str, float] | None = None, note: str = "") -> None:
@@ -87,29 +102,42 @@ class Run:
         with bare.backend() as url, bare.browser(engine) as (browser, launch_s):
             self.versions[engine] = browser.version
             bare.cycle(browser, url)
-            cycles = [bare.cycle(browser, url) for _ in range(k)]
+            cycles = []
+            for _ in range(k):
+                cpu = time.process_time()  # this process: the Playwright client, the backend
+                cycles.append(bare.cycle(browser, url))
+                self._cycle_cpu.setdefault(engine, []).append(time.process_time() - cpu)
         got = self._bare.setdefault(engine, {"launch_s": launch_s, "cycle_s": []})
         got["cycle_s"] += cycles
         return got
 
-    def pytest(self, name: str, args: list[str], env: dict[str, str] | None = None
-               ) -> dict[str, Any]:
-        """`python -m pytest ARGS` with the timing plugin; its artifacts go under tmp."""
+    def pytest(self, name: str, args: list[str], env: dict[str, str] | None = None,
+               cpu: bool = False) -> dict[str, Any]:
+        """`python -m pytest ARGS` with the timing plugin; its artifacts go under tmp. With
+        `cpu`, also the CPU plugin, under `bench.tree_cpu` (its findings under "cpu")."""
         out = self.tmp / f"{name}.json"
+        cpu_out, tree_out = self.tmp / f"{name}.cpu.json", self.tmp / f"{name}.tree.json"
+        command = [sys.executable, "-m", "pytest", *args, "-q", "-p", "bench.pytest_timing",
+                   "--output", str(self.tmp / name)]
+        if cpu:
+            command = [sys.executable, "-m", "bench.tree_cpu", str(tree_out), "--", *command,
+                       "-p", "bench.pytest_cpu"]
         started = time.monotonic()
         env = {**os.environ, **(env or {}), "BENCH_TIMING_OUT": str(out),
-               "BENCH_T0": repr(started)}
-        done = subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p",
-                               "bench.pytest_timing", "--output", str(self.tmp / name)],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
-                              check=False)
+               "BENCH_T0": repr(started), **({"BENCH_CPU_OUT": str(cpu_out)} if cpu else {})}
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=900, check=False)
         wall = time.monotonic() - started
-        if not out.exists():
+        if not out.exists() or (cpu and not (cpu_out.exists() and tree_out.exists())):
             raise RuntimeError(f"pytest {' '.join(args)} ended without timings:\n"
                                f"{done.stdout[-3000:]}{done.stderr[-2000:]}")
         timing: dict[str, Any] = json.loads(out.read_text())
         timing.update(wall_s=wall, exit_code=done.returncode,
                       outcomes=dict(Counter(t["outcome"] for t in timing["tests"])))
+        if cpu:
+            tree = json.loads(tree_out.read_text())
+            timing.update(wall_s=tree["wall_s"], cpu={**json.loads(cpu_out.read_text()),
+                                                      "tree": tree})
         return timing
 
     def check(self) -> None:
@@ -136,24 +164,66 @@ class Run:
                      ("<=", 1.2), "ratio of the medians above")
 
     def suite(self) -> None:
+        extra = 2 if self.quick else 4
         for engine in self.engines:
+            # Bare cycles before (unless the per-check part took some) and after the suite,
+            # so that a machine busier in one than the other moves both sides.
+            if engine not in self._bare:
+                self.bare_cycles(engine, extra)
             args = ["harness/conformance", "--browser", engine, "--tracing", "off"]
             run = self.pytest(f"suite-{engine}", args + (["-k", QUICK_SUITE] if self.quick
-                                                         else []))
+                                                         else []), cpu=True)
             n = len(run["tests"])
-            b = self._bare.get(engine) or self.bare_cycles(engine, 4)
+            b = self.bare_cycles(engine, extra)
+            cycle = statistics.median(b["cycle_s"])
+            cycle_cpu = statistics.median(self._cycle_cpu[engine])
+            wall, cpu = run["wall_s"], run["cpu"]
+            own = cpu["self_user_s"] + cpu["self_sys_s"]
+            tree = cpu["tree"]["user_s"] + cpu["tree"]["sys_s"]
+            threads = cpu["threads"]
+            servers = sum(v for name, v in threads.items()
+                          if name.startswith(("live-server", "AnyIO")))
+            control = cpu["control"]
             self.raw[f"suite-{engine}"] = {
                 **{k: run[k] for k in ("wall_s", "exit_code", "outcomes", "first_call_s")},
+                "bare_cycle_s": cycle, "bare_cycle_cpu_s": cycle_cpu, "cpu": cpu,
                 "slowest": sorted(run["tests"], key=lambda t: -t["s"])[:8]}
             outcomes = ", ".join(f"{v} {k}" for k, v in sorted(run["outcomes"].items()))
+            # A -k subset is mostly start-up: its ratios are shown, held to no target.
+            subset = f"-k '{QUICK_SUITE}', no verdict" if self.quick else ""
+
+            def target(op: str, limit: float) -> tuple[str, float] | None:
+                return None if self.quick else (op, limit)
+
             self.add("suite", f"conformance suite, one process, {engine} ({outcomes})",
-                     [run["wall_s"]], "s", None if self.quick else
-                     ("<=", SUITE_TARGET_S[engine]), f"-k '{QUICK_SUITE}'" * self.quick)
-            self.add("suite", f"bare Playwright, launch + {n} cycles, {engine}",
-                     [b["launch_s"] + n * statistics.median(b["cycle_s"])], "s",
-                     note="launch + n × median cycle")
+                     [wall], "s", note=subset)
+            self.add("suite", f"bare Playwright, {n} cycles, {engine}", [n * cycle], "s",
+                     note=f"n × median cycle ({cycle:.2f} s, {len(b['cycle_s'])} cycles); "
+                          f"its launch took {b['launch_s']:.2f} s")
+            self.add("suite", f"suite / bare-Playwright cycles, {engine}", [wall / (n * cycle)],
+                     "x", target("<=", SUITE_RATIO_TARGET), subset)
             self.add("suite", f"start-up to the first check, {engine}", [run["first_call_s"]],
                      "s")
+            self.add("suite", f"harness own CPU / suite wall time, {engine}",
+                     [100 * own / wall], "%", target("<=", SUITE_OWN_CPU_TARGET_PCT),
+                     f"{own:.1f} s of CPU: " + ", ".join(
+                         f"{k} {v:.1f} s" for k, v in threads.items() if v >= 0.05)
+                     + f"; {cpu['self_at_first_test_s']:.1f} s before the first check"
+                     + (f"; {subset}" if subset else ""))
+            self.add("suite", f"harness own CPU per check, {engine}",
+                     [(own - cpu["self_at_first_test_s"]) / n], "s",
+                     note=f"after start-up; bare Playwright's own process: {cycle_cpu:.3f} s "
+                          f"per cycle (median); the in-process servers' threads (uvicorn, "
+                          f"AnyIO workers): {servers / n:.3f} s per check")
+            if cpu["tree"]["subreaper"] and not cpu["tree"]["left_running"]:
+                self.add("suite", f"browser and driver CPU / suite wall time, {engine}",
+                         [100 * (tree - own) / wall], "%",
+                         note=f"{tree - own:.1f} s of CPU; whole tree {tree:.1f} s")
+            self.add("suite", f"test-control requests per check, {engine}",
+                     [control["harness_requests"] / n], "",
+                     note=f"{control['harness_requests']} to /__harness/* in all, "
+                          f"{control['journal_downloads']} journal downloads "
+                          f"({control['journal_bytes'] / 1e6:.1f} MB)")
 
     def burst(self) -> None:
         sizes, repeats = ((10, 500), 1) if self.quick else ((10, 100, 500), 3)
@@ -206,7 +276,11 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.0f} req/s"
     if unit == "ms":
         return f"{value:.1f} ms"
-    return f"{value:.2f} s" if unit == "s" else f"{value:g}"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "s":
+        return f"{value:.3f} s" if value < 0.1 else f"{value:.2f} s"
+    return f"{value:.1f}" if value != int(value) else f"{value:g}"
 
 
 def markdown(results: dict[str, Any]) -> str:
