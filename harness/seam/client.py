@@ -4,13 +4,14 @@ what it knows of the backend it reads from `/__harness/facts`."""
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from harness.seam.facts import BackendFacts
 from harness.seam.journal import Entry, Journal, exp_of
+from harness.seam.wire import HttpClient, record
 
 # How much longer than a wait's own timeout its request may take: the server answers at the
 # timeout, so only a backend that stopped answering runs into this.
@@ -37,8 +38,7 @@ class Family:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Family:
-        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
-        return cls(**values)
+        return record(cls, data)
 
     @property
     def live(self) -> bool:
@@ -67,8 +67,7 @@ class FaultState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultState:
-        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
-        return cls(**values)
+        return record(cls, data)
 
 
 @dataclass(frozen=True)
@@ -95,28 +94,28 @@ class Fault:
                                       timeout=timeout + WAIT_MARGIN).json()["met"])
 
 
-class BackendClient:
+def _error_code(response: httpx.Response) -> str | None:
+    """The `error` code of the backend's JSON error body, if it has one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+class BackendClient(HttpClient):
     def __init__(self, base_url: str, timeout: float = 10.0,
                  verify: ssl.SSLContext | bool = True, facts: BackendFacts | None = None) -> None:
+        super().__init__(base_url, timeout, verify)
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
         self._facts = facts
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> BackendClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
             # A 404 of a path the API has (an unknown fault) names itself; only a missing
             # path is the usual sign of a backend without test control.
             hint = (" (is the backend running with --test-control?)"
-                    if response.status_code == 404 and "unknown_fault" not in response.text
+                    if response.status_code == 404 and _error_code(response) != "unknown_fault"
                     else "")
             raise ControlError(f"{response.request.method} {response.request.url.path}: "
                                f"{response.status_code} {response.text}{hint}")

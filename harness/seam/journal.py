@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import jwt
 
 from harness.seam.facts import BackendFacts, Endpoint
+from harness.seam.wire import record
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,7 @@ class Entry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
-        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
-        return cls(**values)
+        return record(cls, data)
 
     def is_to(self, endpoint: Endpoint) -> bool:
         return self.path == endpoint.path and self.method == endpoint.method

@@ -14,23 +14,15 @@ from typing import Any
 import httpx
 
 from harness.seam.facts import BackendFacts
+from harness.seam.wire import HttpClient
 
 
-class Outsider:
+class Outsider(HttpClient):
     def __init__(self, api_base_url: str, facts: BackendFacts, origin: str,
                  verify: ssl.SSLContext | bool = True) -> None:
-        self._http = httpx.Client(base_url=api_base_url.rstrip("/"), timeout=10, verify=verify)
+        super().__init__(api_base_url, 10, verify)
         self._facts = facts
         self._origin = origin
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Outsider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def post(self, path: str, cookie: str, *, origin: str | None = None,
              csrf_header: bool = True) -> httpx.Response:
