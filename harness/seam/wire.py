@@ -11,6 +11,11 @@ import httpx
 
 R = TypeVar("R")
 
+# An idle connection is given up after this long, well before common servers close theirs
+# (uvicorn after 5 s, as does httpx's own default): a request sent on a connection the server
+# is closing fails with "Server disconnected without sending a response", and is not retried.
+KEEPALIVE_EXPIRY_S = 2.0
+
 
 def record(cls: type[R], data: dict[str, Any]) -> R:
     """A dataclass `cls` from a JSON object of the backend: its fields by name; a field the
@@ -22,7 +27,8 @@ class HttpClient:
     """An httpx client to `base_url`, closed by `close()` or by leaving a `with` block."""
 
     def __init__(self, base_url: str, timeout: float, verify: ssl.SSLContext | bool) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=verify)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=verify,
+                                  limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S))
 
     def close(self) -> None:
         self._http.close()
