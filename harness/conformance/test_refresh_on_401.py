@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -29,10 +30,18 @@ def _click_to_profile(spa: SpaDriver) -> None:
             raise
 
 
+def _by_query(request: Request) -> str:
+    """A request as the check told it apart: its query, or its method, path and query where
+    it is not one of the check's GETs to the list."""
+    return request.query if request.method == "GET" else str(request)
+
+
 def _all_retried(check: Check, attempts: dict[Request, list[Attempt]], old: str | None,
-                 new: str, prop: str = RETRIED, *evidence_lines: str) -> None:
+                 new: str, prop: str = RETRIED, *evidence_lines: str,
+                 name: Callable[[Request], str] = _by_query) -> None:
     problems = evidence.retry_problems(attempts, old, new)
-    check.require(not problems, prop, lambda: evidence.problems_line(problems, len(attempts)),
+    check.require(not problems, prop,
+                  lambda: evidence.problems_line(problems, len(attempts), name=name),
                   *evidence_lines)
 
 
@@ -84,7 +93,7 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
     page_requests = _page_requests(journal)
     renewed = journal.issued().access_jtis[-1]
     _all_retried(check, page_requests, new, renewed, f"{RETRIED} (on /profile)",
-                 f"the page: {describe(check.page)}")
+                 f"the page: {describe(check.page)}", name=str)
     check.require(shown, "the profile page shows its data after the refresh",
                   f"after 5 s the page does not show {jobs} × job-item",
                   f"the page: {describe(check.page)}")
@@ -155,7 +164,7 @@ def test_R3_requests_issued_during_a_held_refresh_join_it(harness_check: Check) 
     post_attempts = journal.attempts_of(facts.create, "wave=late")
     problems.update(evidence.retry_problems({post: post_attempts}, start.token, new, ok=201))
     check.require(not problems, prop,
-                  lambda: evidence.problems_line(problems, len(late_gets) + 1))
+                  lambda: evidence.problems_line(problems, len(late_gets) + 1, name=_by_query))
     _resolved_ok(check, results, [200] * 6 + [201])
 
 

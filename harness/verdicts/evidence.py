@@ -4,7 +4,7 @@ statuses, which token a request carried, what went wrong with a retried request.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
 from harness.seam.journal import Attempt
@@ -54,12 +54,13 @@ def retry_problems(by_request: Mapping[K, list[Attempt]], old: str | None,
     return {r: p for r, p in found.items() if p is not None}
 
 
-def problems_line(problems: Mapping[K, str], total: int, what: str = "request") -> str:
-    """`3 of 10 requests were answered 401 and never retried (GET /api/jobs?n=1, …)`,
-    commonest first."""
+def problems_line(problems: Mapping[K, str], total: int, what: str = "request",
+                  name: Callable[[K], str] = str) -> str:
+    """`3 of 10 requests were answered 401 and never retried (n=1, n=4, n=7)`, commonest
+    first; `name` says which request is which (by default, as `str` gives it)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for request, problem in problems.items():
-        groups[problem].append(str(request) or "(no query)")
+        groups[problem].append(name(request) or "(no query)")
     parts = []
     for problem, queries in sorted(groups.items(), key=lambda g: -len(g[1])):
         shown = ", ".join(queries[:4]) + (", …" if len(queries) > 4 else "")
