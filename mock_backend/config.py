@@ -17,6 +17,7 @@ from mock_backend.profile import (
     ProfileError,
     check_cookie_covers,
 )
+from mock_backend.security import PASSWORD_COST, password_cost_problem
 from mock_backend.store import REDIS_SCHEMES, redis_url_problem, redis_url_shown
 
 log = logging.getLogger("mock_backend")
@@ -86,6 +87,10 @@ class Settings:
     csrf_header: str = FROM_PROFILE
     max_families_per_user: int = 5
     max_body_bytes: int = 64 * 1024
+    # log2 of scrypt's n for the demo users' password hashes (MIN_PASSWORD_COST to
+    # MAX_PASSWORD_COST in mock_backend.security). Lower only where the passwords are public
+    # test data anyway, as a test suite's backend may (the CLI keeps the default).
+    password_cost: int = PASSWORD_COST
 
     def __post_init__(self) -> None:
         self._settle_profile()
@@ -112,6 +117,8 @@ class Settings:
             raise ConfigError(str(exc)) from None
         if self.csrf_header and not is_header_name(self.csrf_header):
             raise ConfigError(f"invalid CSRF header name {self.csrf_header!r}")
+        if problem := password_cost_problem(self.password_cost):
+            raise ConfigError(f"invalid password cost: {problem}")
         if self.store != "memory" and not self.store.startswith(("sqlite:", *REDIS_SCHEMES)):
             raise ConfigError(f"invalid store {self.store!r}: use memory, sqlite:PATH or "
                               "redis://HOST:PORT/DB")

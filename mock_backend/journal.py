@@ -141,13 +141,20 @@ class Journal:
         return self._entries[bisect.bisect_right(self._entries, seq, key=_seq_of):]
 
     def query(self, path: str | None = None, method: str | None = None,
-              after: int | None = None) -> dict[str, Any]:
+              after: int | None = None, last: int | None = None) -> dict[str, Any]:
+        """The entries after seq `after` to `path` with `method`, only the newest `last` of
+        them if given; and, whatever the filters, the newest seq given out (`last_seq`, 0
+        for a fresh journal): `last=0` asks for that alone, without a copy of the journal."""
         with self._lock:
-            entries = [asdict(e) for e in (self._entries if after is None else self._after(after))
-                       if (path is None or e.path == path)
-                       and (method is None or e.method == method.upper())]
+            chosen = [e for e in ([] if last == 0 else
+                                  self._entries if after is None else self._after(after))
+                      if (path is None or e.path == path)
+                      and (method is None or e.method == method.upper())]
+            entries = [asdict(e) for e in (chosen[-last:] if last else chosen)]
             peak = {p: n for p, n in self._peak.items() if path is None or p == path}
-        return {"entries": entries, "count": len(entries), "peak_in_flight": peak}
+            last_seq = self._seq
+        return {"entries": entries, "count": len(entries), "peak_in_flight": peak,
+                "last_seq": last_seq}
 
     async def wait(self, after: int, count: int, where: EntryFilter, timeout: float) -> bool:
         """Whether at least `count` entries after `after` matched `where` within `timeout`

@@ -249,16 +249,48 @@ def hash_refresh_value(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+# Password hashes: scrypt with r=8, p=1 and a 32-byte digest of a fresh 16-byte salt. The
+# cost is log2 of scrypt's n, a setting of the backend (`Settings.password_cost`), and is
+# part of the hash, `scrypt$<cost>$<salt hex>$<digest hex>`: a hash is checked with the cost
+# it was made with, whatever the setting is now.
+PASSWORD_COST = 14  # n = 2**14: 16 MiB and about 50 ms per check
+# 1 is the least scrypt takes (n = 2); 17 is what OWASP's Password Storage Cheat Sheet asks
+# of scrypt (n = 2**17 with r = 8: 128 MiB per check), and more would only cost memory.
+MIN_PASSWORD_COST, MAX_PASSWORD_COST = 1, 17
+_SCRYPT_R, _SCRYPT_P, _SCRYPT_DKLEN = 8, 1, 32
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
+def password_cost_problem(cost: object) -> str | None:
+    """Why `cost` is not a password cost this backend takes, or None."""
+    if isinstance(cost, bool) or not isinstance(cost, int):
+        return f"must be an integer (log2 of scrypt's n), not {cost!r}"
+    if not MIN_PASSWORD_COST <= cost <= MAX_PASSWORD_COST:
+        return (f"{cost} is out of range: from {MIN_PASSWORD_COST} to {MAX_PASSWORD_COST} "
+                f"(log2 of scrypt's n; {PASSWORD_COST} is the default)")
+    return None
+
+
+def _scrypt(password: str, salt: bytes, cost: int) -> bytes:
+    n = 2**cost
+    # OpenSSL refuses more than 32 MiB unless told: what it counts, 128 * r * (n + p + 2)
+    # bytes, and 1 MiB of room.
+    maxmem = 128 * _SCRYPT_R * (n + _SCRYPT_P + 2) + 2**20
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P,
+                          dklen=_SCRYPT_DKLEN, maxmem=maxmem)
+
+
+def hash_password(password: str, salt: bytes | None = None, *, cost: int = PASSWORD_COST) -> str:
+    if problem := password_cost_problem(cost):
+        raise ValueError(f"password cost {problem}")
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+    return f"scrypt${cost}${salt.hex()}${_scrypt(password, salt, cost).hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
-    _, salt_hex, digest_hex = stored.split("$")
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    """Check `password` against a hash of `hash_password`, with the cost the hash names."""
+    scheme, cost_text, salt_hex, digest_hex = stored.split("$")
+    cost = int(cost_text) if cost_text.isascii() and cost_text.isdigit() else -1
+    if scheme != "scrypt" or password_cost_problem(cost):
+        raise ValueError(f"not a password hash of this backend: {scheme}${cost_text}$...")
+    candidate = _scrypt(password, bytes.fromhex(salt_hex), cost)
     return hmac.compare_digest(candidate.hex(), digest_hex)

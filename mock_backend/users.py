@@ -1,11 +1,11 @@
-"""Demo users. Passwords are stored as scrypt hashes, never in clear."""
+"""Demo users. Passwords are checked against scrypt hashes (one set per cost), never in clear."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
-from mock_backend.security import hash_password, verify_password
+from mock_backend.security import PASSWORD_COST, hash_password, verify_password
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,6 @@ class User:
     email: str
     name: str
     role: str
-    password_hash: str
 
     def public(self) -> dict[str, str]:
         return {"id": self.id, "username": self.username, "email": self.email,
@@ -28,36 +27,47 @@ DEMO_USERS = (  # (username, password, display name, role)
     ("admin", "admin-pass", "Ada Admin", "admin"),
 )
 
-
-@lru_cache(maxsize=1)
-def _directory() -> dict[str, User]:
-    users = {}
-    for index, (username, password, name, role) in enumerate(DEMO_USERS, start=1):
-        users[username] = User(id=f"u{index}", username=username, email=f"{username}@example.com",
-                               name=name, role=role, password_hash=hash_password(password))
-    return users
+_DIRECTORY = {username: User(id=f"u{index}", username=username, email=f"{username}@example.com",
+                             name=name, role=role)
+              for index, (username, _, name, role) in enumerate(DEMO_USERS, start=1)}
 
 
-# Verified against when the user is unknown, so both failures cost the same time
-# (OWASP Authentication Cheat Sheet: authentication responses must not reveal which part failed).
-_DUMMY_HASH = hash_password("dummy-password-for-unknown-users")
+@dataclass(frozen=True)
+class _Hashes:
+    by_username: dict[str, str]
+    # Verified against when the user is unknown, so both failures cost the same time (OWASP
+    # Authentication Cheat Sheet: authentication responses must not reveal which part
+    # failed): made with the same cost as the users' own.
+    unknown: str
+
+
+@cache  # one entry per cost a backend of this process was set up with
+def _hashes(cost: int) -> _Hashes:
+    """The demo users' password hashes, and the one for unknown users, at `cost`: made
+    together on the first login at that cost, so no kind of login pays for them alone."""
+    return _Hashes({username: hash_password(password, cost=cost)
+                    for username, password, _, _ in DEMO_USERS},
+                   hash_password("dummy-password-for-unknown-users", cost=cost))
 
 
 def find_user(login: str) -> User | None:
     login = login.strip().lower()
-    for user in _directory().values():
+    for user in _DIRECTORY.values():
         if login in (user.username, user.email):
             return user
     return None
 
 
 def user_by_id(user_id: str) -> User | None:
-    return next((u for u in _directory().values() if u.id == user_id), None)
+    return next((u for u in _DIRECTORY.values() if u.id == user_id), None)
 
 
-def authenticate(login: str, password: str) -> User | None:
+def authenticate(login: str, password: str, cost: int = PASSWORD_COST) -> User | None:
+    """The user whose password this is, checked against a hash of `cost` (the backend's
+    `Settings.password_cost`); exactly one check, whether the user exists or not."""
     user = find_user(login)
-    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    hashes = _hashes(cost)
+    ok = verify_password(password, hashes.by_username[user.username] if user else hashes.unknown)
     return user if (user and ok) else None
 
 
@@ -66,4 +76,4 @@ def demo_password(username: str) -> str:
 
 
 def all_users() -> list[User]:
-    return list(_directory().values())
+    return list(_DIRECTORY.values())

@@ -37,9 +37,10 @@ class PageWatch:
         self.context.on("page", self._watch_page)
         self.context.on("request", self._on_request)
         # Settled means answered (headers in) or failed: whether the app then reads the body
-        # is its own business, and Chromium reports `requestfinished` only once it does.
+        # is its own business, and Chromium reports `requestfinished` only once it does. Not
+        # listened to: it follows a `response`, which already settled the request, and each
+        # event listened to is one more message from the browser for every request.
         self.context.on("response", lambda response: self._on_settled(response.request))
-        self.context.on("requestfinished", self._on_settled)
         self.context.on("requestfailed", self._on_settled)
         for page in self.context.pages:
             self._watch_page(page)

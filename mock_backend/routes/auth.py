@@ -228,7 +228,8 @@ def build_router(profile: ApiProfile) -> APIRouter:
         check_origin(request, backend.settings)  # login CSRF: only our own and allowed origins
         body = credentials(await read_body(request, login_api.body))
         # Password hashing and the store's I/O run off the event loop.
-        user = await run_in_threadpool(authenticate, body.login, body.password)
+        user = await run_in_threadpool(authenticate, body.login, body.password,
+                                       backend.settings.password_cost)
         if user is None:
             raise ApiError(401, "invalid_credentials", "invalid username or password",
                            {"WWW-Authenticate": 'Bearer realm="api"'})

@@ -96,8 +96,11 @@ def facts(backend: BackendDep) -> dict[str, Any]:
 
 @router.get("/journal")
 def journal(backend: BackendDep, path: str | None = None, method: str | None = None,
-            after: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
-    return backend.journal.query(path=path, method=method, after=after)
+            after: Annotated[int | None, Query(ge=0)] = None,
+            last: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    """The entries (after seq `after`, to `path` with `method`; only the newest `last` of
+    them), and the newest seq of all (`last_seq`): `?last=0` is a mark, with no entries."""
+    return backend.journal.query(path=path, method=method, after=after, last=last)
 
 
 @router.post("/journal/wait")

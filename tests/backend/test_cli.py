@@ -29,6 +29,7 @@ def test_defaults_match_the_design() -> None:
     assert (s.cookie_name, s.cookie_path, s.reuse_grace, s.race_window, s.test_control) == (
         "refresh_token", "/api", 0, 2, False)
     assert s.spa_dir is not None and (s.spa_dir / "index.html").is_file()
+    assert s.password_cost == 14  # scrypt's n = 2**14; only test suites take less
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("15m", 900), ("7d", 604800),
@@ -73,6 +74,19 @@ def test_bad_arguments_exit_2_with_a_message(args: list[str]) -> None:
 def test_unsafe_settings_are_refused(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings(**changes)
+
+
+@pytest.mark.parametrize(("cost", "message"), [
+    (0, "0 is out of range: from 1 to 17 (log2 of scrypt's n; 14 is the default)"),
+    (18, "18 is out of range: from 1 to 17 (log2 of scrypt's n; 14 is the default)"),
+    (2.5, "must be an integer (log2 of scrypt's n), not 2.5"),
+    (True, "must be an integer (log2 of scrypt's n), not True"),
+    ("14", "must be an integer (log2 of scrypt's n), not '14'"),
+])
+def test_a_bad_password_cost_is_refused(cost: object, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings(password_cost=cost)  # type: ignore[arg-type]
+    assert str(refused.value) == f"invalid password cost: {message}"
 
 
 def test_short_secret_from_environment_refuses_to_start() -> None:

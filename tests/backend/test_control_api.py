@@ -70,6 +70,32 @@ def test_journal_records_tokens_family_and_origin(http: httpx.Client,
     assert len(backend.journal(path="/api/login", method="POST")) == 1
 
 
+def test_journal_gives_its_last_seq_whatever_the_filters_and_last_keeps_the_newest(
+        http: httpx.Client, backend: BackendClient) -> None:
+    assert backend.mark() == 0  # a fresh journal
+    session = login(http)
+    for _ in range(3):
+        http.get("/api/current-user", headers=bearer(session.access))
+
+    def seqs(**params: object) -> tuple[list[int], int]:
+        answer = http.get("/__harness/journal", params=params).json()
+        assert answer["count"] == len(answer["entries"]), answer
+        return [e["seq"] for e in answer["entries"]], answer["last_seq"]
+
+    assert seqs() == ([1, 2, 3, 4], 4)
+    assert seqs(last=0) == ([], 4) and backend.mark() == 4
+    assert seqs(last=2) == ([3, 4], 4)
+    assert seqs(last=9) == ([1, 2, 3, 4], 4)
+    assert seqs(path="/api/login", last=1) == ([1], 4)  # the newest of the entries kept
+    assert seqs(after=1, last=2) == ([3, 4], 4)
+    assert seqs(after=4) == ([], 4)
+    assert http.get("/__harness/journal", params={"last": -1}).status_code == 422
+    # The mark is the newest seq, as the whole journal's would be.
+    assert backend.mark() == backend.journal().last_seq == 4
+    backend.reset()
+    assert backend.mark() == 0
+
+
 def test_journal_records_the_tokens_each_answer_issued(http: httpx.Client,
                                                       backend: BackendClient) -> None:
     # The exact values let a browser check look for them in storage (S4) by value.

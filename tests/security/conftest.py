@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from harness.fixtures.servers import TEST_SECRET, ServeBackend
+from harness.fixtures.servers import TEST_PASSWORD_COST, TEST_SECRET, ServeBackend
 from harness.seam.client import BackendClient
 from harness.servers.live_server import LiveServer
 from harness.verdicts import artifacts
@@ -106,7 +106,7 @@ class _ModeBackends:
 
     def get(self, alg: str) -> tuple[LiveServer, BackendClient]:
         if alg not in self._started:
-            settings = Settings(test_control=True, alg=alg,
+            settings = Settings(test_control=True, alg=alg, password_cost=TEST_PASSWORD_COST,
                                 secret=TEST_SECRET if alg == "HS256" else None)
             server = self._stack.enter_context(LiveServer(create_app(settings)))
             self._started[alg] = (server, self._stack.enter_context(BackendClient(server.url)))

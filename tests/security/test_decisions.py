@@ -16,8 +16,9 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from harness.fixtures.servers import ServeBackend
+from harness.fixtures.servers import TEST_PASSWORD_COST, ServeBackend
 from harness.seam.client import BackendClient
+from mock_backend import users
 from mock_backend.request_limits import RequestLimits
 from mock_backend.security import TokenSigner, hash_password, verify_password
 from tests.backend.wire import CSRF, bearer, login, refresh
@@ -163,14 +164,51 @@ def test_the_signer_refuses_hs256_without_a_secret_and_any_other_algorithm() -> 
 def test_password_hashes_are_scrypt_2_14_8_1_with_a_fresh_16_byte_salt() -> None:
     salt = bytes(range(16))
     digest = hashlib.scrypt(b"alice-pass", salt=salt, n=2**14, r=8, p=1, dklen=32)
-    assert hash_password("alice-pass", salt) == f"scrypt${salt.hex()}${digest.hex()}"
+    assert hash_password("alice-pass", salt) == f"scrypt$14${salt.hex()}${digest.hex()}"
     first, second = hash_password("alice-pass"), hash_password("alice-pass")
     assert first != second, "the same salt twice"
     for stored in (first, second):
-        _, salt_hex, digest_hex = stored.split("$")
+        _, cost, salt_hex, digest_hex = stored.split("$")
         assert (len(bytes.fromhex(salt_hex)), len(bytes.fromhex(digest_hex))) == (16, 32), stored
+        assert cost == "14", stored
         assert verify_password("alice-pass", stored)
         assert not verify_password("alice-pasS", stored)
+
+
+def test_a_password_hash_is_checked_with_the_cost_it_names() -> None:
+    salt = bytes(range(16)).hex()
+    digest = hashlib.scrypt(b"alice-pass", salt=bytes(range(16)), n=2**4, r=8, p=1,
+                            dklen=32).hex()
+    assert hash_password("alice-pass", bytes(range(16)), cost=4) == f"scrypt$4${salt}${digest}"
+    assert verify_password("alice-pass", f"scrypt$4${salt}${digest}")  # not the default 14
+    assert not verify_password("alice-pass", f"scrypt$5${salt}${digest}")
+    for cost in ("0", "18", "", "x", "٤", "-4"):  # out of range or not a number: never run
+        with pytest.raises(ValueError, match="not a password hash of this backend"):
+            verify_password("alice-pass", f"scrypt${cost}${salt}${digest}")
+    with pytest.raises(ValueError, match="not a password hash of this backend"):
+        verify_password("alice-pass", f"bcrypt$4${salt}${digest}")
+
+
+def test_login_checks_hashes_of_the_backends_password_cost(
+        serve_backend: ServeBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The harness's own backend takes a low cost (public demo passwords); a backend left at
+    # the default takes 2**14. Either way a login, known user or not, checks one such hash.
+    checked: list[str] = []
+    real_verify = users.verify_password
+
+    def counting_verify(password: str, stored: str) -> bool:
+        checked.append(stored.split("$")[1])
+        return real_verify(password, stored)
+
+    monkeypatch.setattr(users, "verify_password", counting_verify)
+    for changes, cost in (({}, TEST_PASSWORD_COST), ({"password_cost": 14}, 14),
+                          ({"password_cost": 5}, 5)):
+        checked.clear()
+        with httpx.Client(base_url=serve_backend(None, **changes).url, timeout=10) as http:
+            login(http)
+            assert http.post("/api/login", json={"username": "mallory",
+                                                 "password": "x"}).status_code == 401
+        assert checked == [str(cost)] * 2, changes
 
 
 def test_the_journal_names_no_jti_for_a_token_signed_by_someone_else(
