@@ -66,6 +66,10 @@ redis-server: | browsers
 # --maxschedchunk 1: each worker is handed a test or two at a time. By default xdist hands
 # each worker a quarter of its share at the start, in collection order, and one worker got
 # every long run (conftest.py puts them first): the suite then took as long as they did.
+# With it, xdist keeps two tests in hand per worker: every worker starts on two long runs.
+# The long runs and the can-fail runs are pytest processes of their own; they connect to
+# browsers their worker serves, one per engine, instead of each launching its own
+# (tests/harness/conftest.py; SHARED_BROWSERS=0 has each launch its own).
 # What the suite needs is made in parallel (-j3): the Python packages and then the browsers
 # and Redis on one side, the Angular example's npm install and build on the other.
 test:

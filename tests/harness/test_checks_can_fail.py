@@ -5,7 +5,9 @@ Each variant runs its checks in a separate pytest process (through `pytester`): 
 copy of the reference SPA (`tests/broken/spa_variants.py`) or a broken backend
 (`tests/broken/backend_variants.py`). To keep the suite quick each variant runs in one
 browser, Chromium and Firefox taking turns down the table; `BROKEN_BROWSERS=both` runs
-every variant in both.
+every variant in both. The runs connect to browsers this test process serves
+(`browser_servers`, tests/harness/conftest.py) rather than each finding and launching its
+own, which took a fifth of their CPU time.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
 from tests.broken import spa_variants
 
-REPO = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from tests.harness.conftest import BrowserServers
 
 
 class Case(NamedTuple):
@@ -107,15 +110,13 @@ def _check_id(case: Case) -> str:
                          [(cases, _browsers_for(i)) for i, cases in enumerate(GROUPS.values())],
                          ids=["+".join(c.check for c in cases) for cases in GROUPS.values()])
 def test_checks_fail_against_their_broken_variant(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: Path,
         cases: list[Case], browsers: tuple[str, ...]) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
     spa_variant, backend_variant = cases[0].spa, cases[0].backend
     select = " or ".join(f"({c.select})" for c in cases)
     topology = "both" if any(c.check == "X3" for c in cases) else "same-origin"
     args = ["--pyargs", "harness.conformance", "-k", select, "-p", "tests.broken.plugin",
-            *[arg for browser in browsers for arg in ("--browser", browser)],
-            "--topology", topology,
+            *browser_servers.args(*browsers), "--topology", topology,
             "--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider"]
     if spa_variant:
         args += ["--spa-dir", str(spa_variants.build(spa_variant, tmp_path))]
