@@ -126,12 +126,13 @@ def describe(page: Page) -> str:
     try:
         seen: dict[str, Any] = page.evaluate(_DESCRIBE)
     except Exception as exc:  # noqa: BLE001 - a crashed or closed page is itself the evidence
-        return f"(could not be read: {_first_line(exc)})"
+        return f"(could not be read: {first_line(exc)})"
     user = f"current-user shows {seen['user']!r}" if seen["user"] else "no current-user"
     return (f"on {seen['path']}, login-form {seen['login']}, {seen['jobs']} job-item(s), "
             f"{user}")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, or its type's name when it says nothing."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]

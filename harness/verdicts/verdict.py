@@ -21,6 +21,7 @@ from typing import Literal, NoReturn, TypeVar
 import pytest
 
 from harness.browser.driver import DriverError, RequestsHung, SetupError
+from harness.browser.view import first_line
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ class Verdict:
         except CheckFailure as exc:  # a verdict inside the step: `what` is its property
             raise CheckFailure(self.check, what, exc.instead, exc.evidence, "setup") from None
         except Exception as exc:  # noqa: BLE001 - whatever broke the step, it is named
-            raise CheckFailure(self.check, what, _first_line(exc), (), "setup") from None
+            raise CheckFailure(self.check, what, first_line(exc), (), "setup") from None
 
     def setup_failed(self, what: str, why: str, *evidence: str) -> NoReturn:
         raise CheckFailure(self.check, what, why, evidence, "setup")
@@ -105,9 +106,4 @@ def explain(check: str, exc: BaseException) -> str:
     where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     at = f" (at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno})" if where else ""
     return (f"{check}: the check could not finish — {type(exc).__name__}: "
-            f"{_first_line(exc)}{at}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+            f"{first_line(exc)}{at}")
