@@ -1,10 +1,11 @@
 """Which browser binary drives each engine: Playwright's own, else the system's.
 
 Playwright's downloaded browsers win when present. Otherwise system Chromium is driven
-through `executable_path` and system Firefox (ESR) through WebDriver BiDi
-(`channel="moz-firefox"` + `executable_path`). `python -m harness.browser.launch ensure` installs
-what is missing: Debian packages when running as root with apt-get, else
-`playwright install`.
+through `executable_path`, and system Firefox (ESR) through WebDriver BiDi
+(`channel="moz-firefox"` + `executable_path`). Headless runs take `chromium-headless-shell`
+when it is installed, as Playwright takes its own headless shell: about a third of full
+Chromium's cost per page. `python -m harness.browser.launch ensure` installs what is missing:
+Debian packages when running as root with apt-get, else `playwright install`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ SYSTEM_BINARIES = {
     "firefox": ("firefox-esr", "firefox"),
     "webkit": (),
 }
-DEBIAN_PACKAGES = {"chromium": "chromium", "firefox": "firefox-esr"}
+# Headless Chromium without the full browser's UI layers, for headless runs.
+HEADLESS_SHELL = "chromium-headless-shell"
+DEBIAN_PACKAGES = {"chromium": ("chromium", HEADLESS_SHELL), "firefox": ("firefox-esr",)}
 # As root (CI containers) Chromium's sandbox cannot start; Playwright adds the same flag.
 _CHROMIUM_ROOT_ARGS = ["--no-sandbox"]
 
@@ -63,20 +66,24 @@ def playwright_browser(engine: str) -> str | None:
     return path if path and Path(path).exists() else None
 
 
-def system_browser(engine: str) -> str | None:
-    for name in SYSTEM_BINARIES.get(engine, ()):
+def system_browser(engine: str, headless: bool = False) -> str | None:
+    names = SYSTEM_BINARIES.get(engine, ())
+    if headless and engine == "chromium":
+        names = (HEADLESS_SHELL, *names)
+    for name in names:
         found = shutil.which(name)
         if found:
             return found
     return None
 
 
-def resolve(engine: str) -> BrowserChoice:
+def resolve(engine: str, headless: bool = True) -> BrowserChoice:
+    """The binary for `engine`; for a headless run, system Chromium's headless shell first."""
     if engine not in ENGINES:
         raise NoBrowserError(f"unknown browser {engine!r}: choose one of {', '.join(ENGINES)}")
     if playwright_browser(engine):
         return BrowserChoice(engine, "playwright")
-    system = system_browser(engine)
+    system = system_browser(engine, headless)
     if system and engine == "chromium":
         args: list[str] = list(_CHROMIUM_ROOT_ARGS) if _is_root() else []
         return BrowserChoice(engine, "system", {"executable_path": system, "args": args})
@@ -89,7 +96,7 @@ def resolve(engine: str) -> BrowserChoice:
 def how_to_get(engine: str) -> str:
     ways = f"`python -m playwright install {engine}`"
     if engine in DEBIAN_PACKAGES:
-        ways += f" or `apt-get install {DEBIAN_PACKAGES[engine]}` (Debian/Ubuntu, as root)"
+        ways += f" or `apt-get install {DEBIAN_PACKAGES[engine][0]}` (Debian/Ubuntu, as root)"
     return f"no {engine} browser found: install one with {ways}"
 
 
@@ -100,20 +107,24 @@ def _is_root() -> bool:
 def ensure(engines: list[str]) -> int:
     """Install what is missing; return 0 when every engine then resolves."""
     missing = [e for e in engines if not playwright_browser(e) and not system_browser(e)]
-    if not missing:
-        for engine in engines:
-            print(f"browser {engine}: {resolve(engine).source}")
-        return 0
     apt = shutil.which("apt-get")
-    packages = [DEBIAN_PACKAGES[e] for e in missing if e in DEBIAN_PACKAGES]
-    if _is_root() and apt and len(packages) == len(missing):
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if missing and apt and _is_root() and all(e in DEBIAN_PACKAGES for e in missing):
+        packages = [p for e in missing for p in DEBIAN_PACKAGES[e]]
         print(f"installing system browsers: {' '.join(packages)}", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run([apt, "update", "-qq"], check=True, env=env)
         subprocess.run([apt, "install", "-y", "-qq", *packages], check=True, env=env)
-    else:
+    elif missing:
         print(f"installing Playwright browsers: {' '.join(missing)}", flush=True)
         subprocess.run([sys.executable, "-m", "playwright", "install", *missing], check=False)
+    elif ("chromium" in engines and apt and _is_root() and not playwright_browser("chromium")
+          and not shutil.which(HEADLESS_SHELL)):
+        # System Chromium without its headless shell (installed before the harness used it):
+        # add the shell for faster headless runs. Without it the full browser runs headless.
+        print(f"installing {HEADLESS_SHELL} (headless Chromium runs)", flush=True)
+        if subprocess.run([apt, "install", "-y", "-qq", HEADLESS_SHELL], env=env).returncode:
+            subprocess.run([apt, "update", "-qq"], env=env)
+            subprocess.run([apt, "install", "-y", "-qq", HEADLESS_SHELL], env=env)
     _playwright_executables.cache_clear()
     failed = []
     for engine in engines:
@@ -144,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for engine in args.engines:
         try:
-            choice = resolve(engine)
-            print(f"{engine}: {choice.source} {choice.launch_args or ''}".rstrip())
+            for mode, headless in (("headless", True), ("headed", False)):
+                choice = resolve(engine, headless)
+                print(f"{engine} ({mode}): {choice.source} {choice.launch_args or ''}".rstrip())
         except NoBrowserError as exc:
             print(exc)
             status = 1

@@ -42,7 +42,7 @@ require(pkg)[engine].launchServer(JSON.parse(options)).then((server) => {
 
 
 def _options(engine: str, host: str, port: int, headless: bool) -> dict[str, object]:
-    launch = camel_case_options(resolve(engine).launch_args)
+    launch = camel_case_options(resolve(engine, headless).launch_args)
     return {**launch, "host": host, "port": port, "wsPath": WS_PATH, "headless": headless}
 
 
