@@ -56,6 +56,13 @@ EXPLAINED = {
              "`pytest_unconfigure` (`bench/pytest_cpu.py`), over the suite's wall time; the "
              "note splits it by thread. Per check: after the first check started, against "
              "the bare-Playwright process's CPU per cycle (its backend thread included). "
+             "*Bare Playwright own CPU / cycle wall time*: the same share for the baseline, "
+             "the floor under the harness's in that browser: a cheaper browser (Chromium's "
+             "headless shell) shortens the wall time, not the driving process's CPU. The "
+             "suite's checks do more than the baseline's cycle (several pages, reloads, "
+             "bursts, waits for a held refresh), so its ratio measures the checks' work as "
+             "well as the harness's overhead; the per-check ratio above measures the "
+             "overhead alone. "
              "*Browser and driver CPU*: the whole process tree's CPU (pytest run under "
              "`bench/tree_cpu.py`, a child subreaper that reaps the browser's orphaned helpers "
              "too) less the pytest process's own; in % of one core over the wall time. "
@@ -215,6 +222,13 @@ class Run:
                      note=f"after start-up; bare Playwright's own process: {cycle_cpu:.3f} s "
                           f"per cycle (median); the in-process servers' threads (uvicorn, "
                           f"AnyIO workers): {servers / n:.3f} s per check")
+            # The floor under the share above: bare Playwright's own process (its in-process
+            # backend included) over its own cycle's wall time.
+            self.add("suite", f"bare Playwright own CPU / cycle wall time, {engine}",
+                     [100 * cycle_cpu / cycle], "%",
+                     note=f"{cycle_cpu:.3f} s of CPU per {cycle:.2f} s cycle (medians)")
+            self.add("suite", f"harness own CPU per check / bare Playwright's per cycle, {engine}",
+                     [(own - cpu["self_at_first_test_s"]) / n / cycle_cpu], "x", note=subset)
             if cpu["tree"]["subreaper"] and not cpu["tree"]["left_running"]:
                 self.add("suite", f"browser and driver CPU / suite wall time, {engine}",
                          [100 * (tree - own) / wall], "%",
