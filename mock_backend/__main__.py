@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder served at / with history fallback (default: the bundled "
                         "reference SPA)")
     p.add_argument("--no-spa", action="store_true", help="serve the API only")
+    p.add_argument("--upstream", default=None, metavar="URL",
+                   help="be the edge in front of your own backend at URL instead of the "
+                        "reference backend: its API requests are forwarded unchanged, and the "
+                        "test-control API (journal, clock, faults, sessions as observed) "
+                        "works in front of it. Needs --accounts, and --api-profile for an API "
+                        "other than the reference one")
+    p.add_argument("--accounts", default=None, metavar="FILE",
+                   help="with --upstream: a TOML file of the accounts that can log in to "
+                        "your backend ([[account]] username, password, name, role)")
     p.add_argument("--workers", type=_workers, default=1, metavar="N",
                    help="serve with N processes on one port (default 1). They need a store "
                         "they share (sqlite:PATH or redis://...), and sign with one key "
@@ -121,6 +130,36 @@ def settings_from_args(args: argparse.Namespace, **keys: Any) -> Settings:
                     spa_dir=None if args.no_spa else (args.spa_dir or default_spa_dir()))
 
 
+def edge_app_from_args(args: argparse.Namespace) -> Any:
+    """The edge's app (`--upstream`), or a ConfigError naming what is missing or useless."""
+    from mock_backend.edge.accounts import load_accounts
+    from mock_backend.edge.app import EdgeSettings, create_edge_app
+
+    if not args.upstream:
+        raise ConfigError("--accounts is for an edge: give --upstream URL as well")
+    if not args.accounts:
+        raise ConfigError("--upstream needs --accounts FILE: the accounts that can log in to "
+                          "your backend (README: Testing with your real backend)")
+    if args.workers > 1:
+        raise ConfigError("--upstream runs one process: the journal, the clock and the "
+                          "faults live in it")
+    own = [flag for flag, value, default in (
+        ("--store", args.store, "memory"), ("--alg", args.alg, "HS256"),
+        ("--access-ttl", args.access_ttl, 900.0), ("--refresh-ttl", args.refresh_ttl, 604800.0),
+        ("--allow-origin", args.allow_origins, []), ("--reuse-grace", args.reuse_grace, 0.0),
+        ("--race-window", args.race_window, 2.0), ("--cookie-name", args.cookie_name,
+                                                   FROM_PROFILE),
+        ("--cookie-path", args.cookie_path, FROM_PROFILE),
+        ("--refresh-failure-status", args.refresh_failure_status, 0)) if value != default]
+    if own:
+        raise ConfigError(f"{', '.join(own)}: the reference backend's own setting; with "
+                          f"--upstream your backend decides it")
+    profile = load_profile(args.api_profile) if args.api_profile else ApiProfile()
+    return create_edge_app(EdgeSettings(
+        upstream=args.upstream, api_profile=profile, accounts=load_accounts(args.accounts),
+        spa_dir=None if args.no_spa else (args.spa_dir or default_spa_dir())))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
@@ -129,6 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.upstream or args.accounts:
+        try:
+            app = edge_app_from_args(args)
+        except (ConfigError, ProfileError, ValueError) as exc:
+            parser.exit(2, f"python -m mock_backend: error: {exc}\n")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on",
+                    **server_options())
+        return 0
     if args.workers > 1:
         try:
             _prepare_workers(args, list(sys.argv[1:] if argv is None else argv))

@@ -39,6 +39,12 @@ class JournalEntry:
     issued_access_jti: str | None = None
     issued_access_token: str | None = None
     issued_refresh_token: str | None = None
+    # An edge in front of another backend (`mock_backend.edge`): what the request meant for
+    # the refresh family it presented, which expired tokens it spoiled on the way, and why
+    # the upstream gave no answer. None in the reference backend.
+    lineage: str | None = None
+    spoiled: str | None = None
+    upstream_error: str | None = None
 
 
 @dataclass(frozen=True)

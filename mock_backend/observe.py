@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_backend.faults import Fault
+from mock_backend.faults import Fault, FaultBook
 from mock_backend.security import TokenSigner
 from mock_backend.sessions import on_the_loop_unless_busy
 
@@ -90,11 +90,7 @@ class ObserveMiddleware:
             await send(message)
 
         try:
-            fault = b.faults.take(scope["method"], scope["path"])
-            if fault is None:
-                await self.app(scope, receive, send_recording)
-            else:
-                await self._apply(fault, scope, receive, send_recording)
+            await through_faults(b.faults, self.app, scope, receive, send_recording)
         except DroppedConnection:
             status = 0
             raise
@@ -104,59 +100,6 @@ class ObserveMiddleware:
             if found and entry.refresh_family is None:
                 entry.refresh_family, entry.refresh_generation = found
             b.journal.finish(entry, status, b.clock.now(), issued.result(status, b.signer))
-
-    async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.gate:
-            receive, client_gone = await self._hold(fault, receive)
-            if client_gone:
-                # The request stalled on its way in and the client gave up (a timeout or an
-                # abort): it never reaches the app, so nothing rotates behind its back.
-                raise DroppedConnection(f"fault {fault.id}: client left while held")
-        if fault.drop:
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", b"64")]})
-            raise DroppedConnection(f"fault {fault.id} dropped {scope['path']}")
-        if fault.status is not None:
-            body = json.dumps({"error": "injected_fault",
-                               "message": f"fault {fault.id} answered {fault.status}"}).encode()
-            await send({"type": "http.response.start", "status": fault.status,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"cache-control", b"no-store"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    async def _hold(fault: Fault, receive: Receive) -> tuple[Receive, bool]:
-        """Hold until released; the body is read first so a disconnect can be seen."""
-        body: list[Message] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return receive, True
-            body.append(message)
-            more = message.get("more_body", False)
-        fault.held += 1
-        released = asyncio.ensure_future(fault.released.wait())
-        disconnect = asyncio.ensure_future(receive())
-        try:
-            await asyncio.wait({released, disconnect}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            fault.held -= 1
-            for task in (released, disconnect):
-                task.cancel()
-        if disconnect.done() and not disconnect.cancelled():
-            return receive, True
-
-        async def replay() -> Message:
-            return body.pop(0) if body else await receive()
-
-        return replay, False
 
     def _jti_of(self, authorization: str | None) -> str | None:
         if not authorization or not authorization.startswith("Bearer "):
@@ -172,6 +115,72 @@ class ObserveMiddleware:
         except Exception:  # an unavailable store must not break journaling
             return None, None
         return found if found else (None, None)
+
+
+async def through_faults(faults: FaultBook, app: ASGIApp, scope: Scope, receive: Receive,
+                         send: Send) -> None:
+    """`app` answers the request, unless an armed fault for it acts first (`apply_fault`)."""
+    fault = faults.take(scope["method"], scope["path"])
+    if fault is None:
+        await app(scope, receive, send)
+    else:
+        await apply_fault(fault, app, scope, receive, send)
+
+
+async def apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive,
+                      send: Send) -> None:
+    """A fault's effect on one request on arrival; what it lets through goes on to `app`."""
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.gate:
+        receive, client_gone = await _hold(fault, receive)
+        if client_gone:
+            # The request stalled on its way in and the client gave up (a timeout or an
+            # abort): it never reaches the app, so nothing rotates behind its back.
+            raise DroppedConnection(f"fault {fault.id}: client left while held")
+    if fault.drop:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"64")]})
+        raise DroppedConnection(f"fault {fault.id} dropped {scope['path']}")
+    if fault.status is not None:
+        body = json.dumps({"error": "injected_fault",
+                           "message": f"fault {fault.id} answered {fault.status}"}).encode()
+        await send({"type": "http.response.start", "status": fault.status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"cache-control", b"no-store"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await app(scope, receive, send)
+
+
+async def _hold(fault: Fault, receive: Receive) -> tuple[Receive, bool]:
+    """Hold until released; the body is read first so a disconnect can be seen."""
+    body: list[Message] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return receive, True
+        body.append(message)
+        more = message.get("more_body", False)
+    fault.held += 1
+    released = asyncio.ensure_future(fault.released.wait())
+    disconnect = asyncio.ensure_future(receive())
+    try:
+        await asyncio.wait({released, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        fault.held -= 1
+        for task in (released, disconnect):
+            task.cancel()
+    if disconnect.done() and not disconnect.cancelled():
+        return receive, True
+
+    async def replay() -> Message:
+        return body.pop(0) if body else await receive()
+
+    return replay, False
 
 
 def set_cookie_value(header: str, name: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from mock_backend.clock import Clock
 from mock_backend.config import Settings
@@ -24,6 +25,8 @@ class Backend:
     jobs: JobBoard
     journal: Journal
     faults: FaultBook
+    # A fault may act inside a refresh, once its token is checked (`at="checked"`).
+    holds_checked_refreshes: ClassVar[bool] = True
 
     @classmethod
     def build(cls, settings: Settings) -> Backend:
@@ -47,3 +50,27 @@ class Backend:
         self.clock.reset()
         self.store.reset()
         self.jobs.reset(self.clock.now())
+
+    def facts(self) -> dict[str, Any]:
+        """`GET /__harness/facts`."""
+        from mock_backend.facts import facts_payload
+
+        return facts_payload(self)
+
+    def families(self) -> list[dict[str, Any]]:
+        """`GET /__harness/sessions`: every refresh family, as its state stands now."""
+        from mock_backend.users import user_by_id
+
+        now = self.clock.now()
+        families = []
+        for f in self.sessions.snapshot():
+            user = user_by_id(f.user_id)
+            state = f.state if f.state == "revoked" else ("expired" if now >= f.expires_at
+                                                          else "live")
+            families.append({"id": f.id, "user": user.username if user else f.user_id,
+                             "generation": f.generation, "state": state,
+                             "reason": f.reason if state == "revoked" else
+                             ("absolute lifetime reached" if state == "expired" else None),
+                             "created_at": f.created_at, "expires_at": f.expires_at,
+                             "last_used_at": f.last_used_at})
+        return families

@@ -9,17 +9,51 @@ Like the journal and the faults, they see only the process that answers them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from mock_backend.deps import BackendDep
+from mock_backend.clock import Clock
 from mock_backend.errors import ApiError
-from mock_backend.facts import facts_payload
-from mock_backend.journal import EntryFilter
-from mock_backend.users import user_by_id
+from mock_backend.faults import FaultBook
+from mock_backend.journal import EntryFilter, Journal
+from mock_backend.profile import ApiProfile
+
+
+class _HasProfile(Protocol):
+    @property
+    def api_profile(self) -> ApiProfile: ...
+
+
+class Controlled(Protocol):
+    """What the test-control API steers: the reference backend (`state.Backend`), or an edge
+    in front of another backend (`edge.app.Edge`)."""
+
+    clock: Clock
+    journal: Journal
+    faults: FaultBook
+
+    @property
+    def settings(self) -> _HasProfile: ...
+
+    @property
+    def holds_checked_refreshes(self) -> bool: ...
+
+    def reset(self) -> None: ...
+
+    def facts(self) -> dict[str, Any]: ...
+
+    def families(self) -> list[dict[str, Any]]: ...
+
+
+async def _controlled(request: Request) -> Controlled:
+    backend: Controlled = request.app.state.backend
+    return backend
+
+
+BackendDep = Annotated[Controlled, Depends(_controlled)]
 
 router = APIRouter(prefix="/__harness", tags=["test-control"])
 
@@ -91,7 +125,7 @@ class FaultWait(BaseModel):
 @router.get("/facts")
 def facts(backend: BackendDep) -> dict[str, Any]:
     """Everything a test needs to know about this backend, so that no client repeats it."""
-    return facts_payload(backend)
+    return backend.facts()
 
 
 @router.get("/journal")
@@ -140,6 +174,11 @@ async def clock_now(backend: BackendDep) -> dict[str, Any]:
 @router.post("/faults", status_code=201)
 async def add_fault(spec: FaultSpec, backend: BackendDep) -> dict[str, str]:
     refresh = backend.settings.api_profile.refresh.endpoint
+    if spec.at == "checked" and not backend.holds_checked_refreshes:
+        raise ApiError(422, "invalid_request", "a fault at 'checked' acts inside the backend, "
+                                               "once the refresh token is checked; an edge "
+                                               "sees a request only before and after the "
+                                               "backend: use at 'arrival'")
     if spec.at == "checked" and spec.path != refresh.path:
         raise ApiError(422, "invalid_request", f"a fault at 'checked' holds the refresh once its "
                                                f"token is checked: path must be {refresh.path}")
@@ -180,15 +219,4 @@ async def clear_faults(backend: BackendDep) -> Response:
 
 @router.get("/sessions")
 def sessions(backend: BackendDep) -> dict[str, Any]:
-    now = backend.clock.now()
-    families = []
-    for f in backend.sessions.snapshot():
-        user = user_by_id(f.user_id)
-        state = f.state if f.state == "revoked" else ("expired" if now >= f.expires_at else "live")
-        families.append({"id": f.id, "user": user.username if user else f.user_id,
-                         "generation": f.generation, "state": state,
-                         "reason": f.reason if state == "revoked" else
-                         ("absolute lifetime reached" if state == "expired" else None),
-                         "created_at": f.created_at, "expires_at": f.expires_at,
-                         "last_used_at": f.last_used_at})
-    return {"families": families}
+    return {"families": backend.families()}
