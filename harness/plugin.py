@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,11 +47,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "either running already or served from a folder")
     if config.getoption("spa_url"):
         options.check_url("--spa-url", config.getoption("spa_url"))
-    from harness.fixtures.servers import api_profile_of, spa_dir_of
+    from harness.fixtures.servers import accounts_of, api_profile_of, spa_dir_of
 
     spa_dir_of(config)  # a wrong --spa-dir stops the run before any browser starts
     options.check_backend_url(config)
+    options.check_upstream(config)
     api_profile_of(config)  # so does a malformed --api-profile
+    accounts_of(config)  # and a malformed --accounts
     port = config.getoption("backend_port")
     if port is not None and not 0 < port < 65536:
         raise pytest.UsageError(f"--backend-port {port}: not a TCP port")
@@ -76,6 +79,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"jwt-refresh-harness: API profile {config.getoption('api_profile')}")
     if config.getoption("backend_url"):
         lines.append(f"jwt-refresh-harness: backend at {config.getoption('backend_url')}")
+    if config.getoption("upstream"):
+        lines.append(f"jwt-refresh-harness: your backend at {config.getoption('upstream')}, "
+                     f"behind the harness's edge (backend findings are reported apart)")
     if choice is not None and choice.on:
         lines.append(f"jwt-refresh-harness: https ({choice.why})")
     return lines
@@ -93,6 +99,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if config.getoption("backend_url") and not hasattr(config, "workerinput"):
         _check_running_backend(config)
+    if config.getoption("upstream") and not hasattr(config, "workerinput"):
+        from harness.fixtures.servers import upstream_problem
+
+        problem = upstream_problem(config)
+        if problem:
+            raise pytest.UsageError(problem)
     # Under pytest-xdist a worker that cannot launch a browser crashes the whole run, so
     # the controller checks first. A single process finds out at the first launch (which
     # also covers remote browsers through `connect_options`).
@@ -143,6 +155,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     check = str(marker.args[0])
     try:
         return (yield)
+    except verdict.BackendFinding as exc:
+        pytest.skip(f"{exc.finding.first_line}; the app's part is not judged")
     except CheckFailure as exc:
         verdict.fail(str(exc))
     except pytest.fail.Exception as exc:
@@ -150,3 +164,35 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     except Exception as exc:  # noqa: BLE001 - whatever stopped the check, it names the check
         tail = "".join(traceback.format_exception(exc)).rstrip().splitlines()[-12:]
         verdict.fail("\n".join([verdict.explain(check, exc), "", *tail]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, object, object]:
+    """A check's backend findings go with its report (to the xdist controller as well)."""
+    report = yield
+    checked = item.stash.get(verdict.VERDICT, None)
+    if call.when == "call" and checked is not None and checked.findings and \
+            isinstance(report, pytest.TestReport):
+        report.user_properties.append((verdict.FINDINGS_PROPERTY,
+                                       [str(f) for f in checked.findings]))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The backend's findings apart from the app's failures: what the team's backend does
+    that the checks' backend parts name (`--upstream`)."""
+    found = [(report.nodeid, texts) for key in ("passed", "failed", "skipped")
+             for report in terminalreporter.stats.get(key, [])
+             for name, texts in getattr(report, "user_properties", ()) if
+             name == verdict.FINDINGS_PROPERTY]
+    if not found:
+        return
+    terminalreporter.section("backend findings (your backend, not your app)")
+    for nodeid, texts in sorted(found):
+        for text in texts:
+            first, *rest = str(text).splitlines()
+            terminalreporter.write_line(first)
+            for line in rest:
+                terminalreporter.write_line(line)
+            terminalreporter.write_line(f"  in {nodeid}")

@@ -45,6 +45,8 @@ class JournalEntry:
     lineage: str | None = None
     spoiled: str | None = None
     upstream_error: str | None = None
+    probe: bool | None = None  # a request a check made on purpose (a replay, a probe)
+    issued_access_ends: float | None = None  # the issued access token's end, edge's clock
 
 
 @dataclass(frozen=True)

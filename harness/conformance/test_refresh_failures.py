@@ -39,6 +39,10 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     check.logged_in("/profile")
     cookie = check.refresh_value(context)
     in_cookie = not facts.api.hands_refresh_token_to_scripts
+    if why == "expired" and not facts.refresh_ttl_known:
+        pytest.skip("F1 (backend): an expired session is not made behind the edge: your "
+                    "backend's refresh values are not JWTs, so their lifetime is unknown; "
+                    "declare refresh_lifetime in the accounts file")
     if why == "expired":  # past the family's absolute lifetime
         backend.advance_clock(facts.refresh_ttl + 1)
     elif why == "revoked":  # logged out elsewhere
@@ -57,6 +61,8 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     # anew may make a silent refresh of its own, with no cookie left to send.
     attempts = [e.status for e in backend.journal().refreshes(since=seq)
                 if e.refresh_family is not None]
+    check.backend_part(200 not in attempts, f"the refresh of a {why} session is refused",
+                       f"the backend answered {evidence.tally(attempts)}", needed=True)
     check.require(attempts == [facts.refresh_failure_status],
                   f"a refused refresh ({why} session) is attempted exactly once",
                   f"the journal has {len(attempts)} refreshes with the session's "
@@ -69,9 +75,9 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
                   "isAuthenticated() is still true: the access token is still in memory")
     check.shows("login-form", f"{prop}: on a guarded route the app shows its login page")
     if in_cookie:
-        check.require(cookie_value(context, facts.cookie.name) is None,
-                      f"{prop}: the backend's answer cleared the refresh cookie",
-                      "the cookie is still in the browser")
+        check.backend_part(cookie_value(context, facts.cookie.name) is None,
+                           f"the refused refresh ({why} session) clears the refresh cookie",
+                           "the cookie is still in the browser")
 
 
 @pytest.mark.conformance("F2")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from harness.seam.facts import BackendFacts
-from harness.seam.journal import Entry, Journal, exp_of
+from harness.seam.journal import Entry, Journal
 from harness.seam.wire import HttpClient, record
 
 # How much longer than a wait's own timeout its request may take: the server answers at the
@@ -138,6 +138,12 @@ class BackendClient(HttpClient):
             self._facts = BackendFacts.from_json(self._get("/__harness/facts"))
         return self._facts
 
+    def items_of(self, username: str) -> int:
+        """How many items `username` has: the seed count for the harness's own backend (a
+        reset restores it); behind an edge, the count in the newest list answer for that
+        user that crossed it."""
+        return BackendFacts.from_json(self._get("/__harness/facts")).user(username).jobs
+
     def journal(self, path: str | None = None, method: str | None = None,
                 after: int | None = None) -> Journal:
         """A snapshot of the journal, all of it or the requests to `path` (and `method`);
@@ -186,7 +192,7 @@ class BackendClient(HttpClient):
 
     def access_token_lifetime_left(self) -> float:
         """Seconds until the newest access token expires, on the backend clock."""
-        return exp_of(self.journal().current_access_token()) - self.now()
+        return self.journal().current_access_token_ends() - self.now()
 
     def expire_access_token(self) -> None:
         """Move the backend clock just past the `exp` of the newest access token."""

@@ -180,6 +180,12 @@ class BackendFacts:
     serves_spa: bool
     users: tuple[SeedUser, ...]
     api: ApiSpelling
+    # The team's backend behind the harness's edge (`--upstream`); None for the harness's
+    # own backend.
+    upstream: str | None = None
+    # Whether lifetimes.refresh is the backend's own (always, but behind an edge: declared
+    # in the accounts file, or read from JWT refresh values).
+    refresh_ttl_known: bool = True
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
@@ -208,7 +214,10 @@ class BackendFacts:
                    alg=read.text("alg"),
                    allow_origins=tuple(read.get("allow_origins", "allow_origins", list)),
                    serves_spa=read.flag("serves_spa"), users=users,
-                   api=_read_fields(ApiSpelling, read, "profile"))
+                   api=_read_fields(ApiSpelling, read, "profile"),
+                   upstream=_upstream(data),
+                   refresh_ttl_known=bool((data.get("edge") or {}).get(
+                       "refresh_lifetime_known", True)))
 
     def user(self, username: str) -> SeedUser:
         for user in self.users:
@@ -228,6 +237,15 @@ class BackendFacts:
         return path.startswith(self.api_prefix) or path in {
             e.path for e in (self.login, self.refresh, self.logout, self.current_user,
                              self.list, self.create, self.admin)}
+
+
+def _upstream(data: dict[str, Any]) -> str | None:
+    edge = data.get("edge")
+    if edge is None:
+        return None
+    if not isinstance(edge, dict) or not isinstance(edge.get("upstream"), str):
+        raise FactsError("edge.upstream", "must be the URL of the backend behind the edge")
+    return str(edge["upstream"])
 
 
 def _check_version(data: Any) -> None:

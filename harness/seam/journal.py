@@ -37,6 +37,9 @@ class Entry:
     issued_access_jti: str | None = None
     issued_access_token: str | None = None
     issued_refresh_token: str | None = None
+    # Behind the harness's edge: the issued access token's end on the edge's clock.
+    issued_access_ends: float | None = None
+    probe: bool | None = None  # a request the check made on purpose, marked by the edge
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
@@ -157,6 +160,14 @@ class Journal:
                       [str(e.issued_access_jti) for e in access],
                       [str(e.issued_refresh_token) for e in self.entries
                        if e.issued_refresh_token])
+
+    def current_access_token_ends(self) -> float:
+        """When the newest access token expires on the backend's clock (an edge says so; for
+        the harness's own backend it is the token's `exp`)."""
+        for entry in reversed(self.entries):
+            if entry.issued_access_token:
+                return entry.issued_access_ends or exp_of(entry.issued_access_token)
+        raise LookupError("no access token was issued: did the login reach the backend?")
 
     def current_access_token(self) -> str:
         tokens = self.issued().access_tokens

@@ -36,15 +36,16 @@ SETTLES_PROPERTY = "every request the app sends through its HTTP client settles,
 class CheckFailure(AssertionError):
     """A check's verdict: the property broken, what happened instead, and the evidence.
 
-    `kind` is "app" (the app broke the property) or "setup" (a step the check needs and does
-    not judge failed: `prop` then says which step).
+    `kind` is "app" (the app broke the property), "setup" (a step the check needs and does
+    not judge failed: `prop` then says which step) or "backend" (the backend broke a
+    property of the backend's part: a backend finding).
     """
 
     check: str
     prop: str
     instead: str
     evidence: tuple[str, ...] = ()
-    kind: Literal["app", "setup"] = "app"
+    kind: Literal["app", "setup", "backend"] = "app"
 
     def __post_init__(self) -> None:
         super().__init__(self.first_line)
@@ -53,6 +54,8 @@ class CheckFailure(AssertionError):
     def first_line(self) -> str:
         if self.kind == "setup":
             return f"{self.check}: set-up failed: {self.prop} — {self.instead}"
+        if self.kind == "backend":
+            return f"{self.check} (backend): {self.prop} — {self.instead}"
         return f"{self.check}: {self.prop} — {self.instead}"
 
     def __str__(self) -> str:
@@ -62,16 +65,53 @@ class CheckFailure(AssertionError):
         return "\n".join(lines)
 
 
+class BackendFinding(Exception):
+    """A backend finding that leaves the rest of a check without ground: the app's part is
+    not judged (the run shows the check as skipped, with the finding)."""
+
+    def __init__(self, finding: CheckFailure) -> None:
+        super().__init__(finding.first_line)
+        self.finding = finding
+
+
+# The verdict of the check a test item runs, so the run can report its backend findings.
+VERDICT = pytest.StashKey["Verdict"]()
+FINDINGS_PROPERTY = "backend_findings"  # report.user_properties: the findings' texts
+
+
 def fail(text: str) -> NoReturn:
     """Fails the test with `text` alone: no traceback, no chained exception."""
     raise pytest.fail.Exception(text, pytrace=False) from None
 
 
 class Verdict:
-    """The failures of one check; every one carries the check's ID."""
+    """The failures of one check; every one carries the check's ID.
 
-    def __init__(self, check: str) -> None:
+    `backend_is_theirs`: the backend is a team's, behind the harness's edge. A miss in the
+    backend's part is then a finding, kept apart from the app's verdict (`findings`).
+    With the harness's own backend it fails the check: that backend is the reference.
+    """
+
+    def __init__(self, check: str, backend_is_theirs: bool = False) -> None:
         self.check = check
+        self.backend_is_theirs = backend_is_theirs
+        self.findings: list[CheckFailure] = []
+
+    def backend_part(self, ok: object, prop: str, instead: str | Callable[[], str],
+                     *evidence: str, needed: bool = False) -> None:
+        """The backend's part of the check (docs/checks.md): `ok` or a backend finding.
+        `needed`: the rest of the check stands on it, so a team's backend that misses it
+        stops the check there, with the app's part not judged."""
+        if ok:
+            return
+        finding = CheckFailure(self.check, prop, instead() if callable(instead) else instead,
+                               evidence, "backend")
+        if not self.backend_is_theirs:
+            raise finding
+        if all(f.prop != prop for f in self.findings):  # once per property (S2's rounds)
+            self.findings.append(finding)
+        if needed:
+            raise BackendFinding(finding)
 
     def fail(self, prop: str, instead: str, *evidence: str) -> NoReturn:
         raise CheckFailure(self.check, prop, instead, evidence)

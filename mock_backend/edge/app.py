@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -44,7 +46,11 @@ from mock_backend.spa_files import SpaFiles
 # Until a login shows them: the lifetimes the facts give (SimpleJWT's defaults).
 ASSUMED_ACCESS_TTL = 300.0
 ASSUMED_REFRESH_TTL = 86400.0
-MAX_READ_BODY = 1024 * 1024  # a token endpoint's answer the edge reads; larger is passed on
+MAX_READ_BODY = 1024 * 1024
+UPSTREAM_CONNECTIONS = 8
+# What a check sends with a request it makes on purpose (a replay, a probe): the journal
+# marks it, and the upstream never sees the header.
+PROBE_HEADER = b"x-harness-probe"  # a token endpoint's answer the edge reads; larger is passed on
 
 
 @dataclass
@@ -73,7 +79,8 @@ class _Observed:
     cookie: dict[str, Any] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)  # username -> items on the list
     owners: dict[str, str] = field(default_factory=dict)  # access token id -> username
-    opaque_exp: dict[str, float] = field(default_factory=dict)  # opaque token id -> expiry
+    # Access token id -> its end on the edge's clock (see `Edge.edge_time`).
+    ends: dict[str, float] = field(default_factory=dict)
 
 
 class Edge:
@@ -102,7 +109,7 @@ class Edge:
         self.clock.reset()
         self.lineage.clear()
         self.observed.owners.clear()
-        self.observed.opaque_exp.clear()
+        self.observed.ends.clear()
 
     def families(self) -> list[dict[str, Any]]:
         return self.lineage.snapshot(self.clock.now())
@@ -134,6 +141,8 @@ class Edge:
                        "role": a.role, "jobs": o.items.get(a.username, 0)}
                       for a in s.accounts.accounts],
             "edge": {"upstream": s.upstream, "session_limit": s.accounts.session_limit,
+                     "refresh_lifetime_known": bool(s.accounts.refresh_lifetime
+                                                    or o.refresh_ttl),
                      "observed": {"lifetimes": o.access_ttl is not None,
                                   "cookie": bool(o.cookie)}},
         }
@@ -168,15 +177,25 @@ class Edge:
             self.journal.finish(entry, status, self.clock.now(), exchange.issued)
             self.journal.annotate(entry, lineage=exchange.lineage,
                                   spoiled=", ".join(exchange.spoiled) or None,
-                                  upstream_error=exchange.upstream_error)
+                                  upstream_error=exchange.upstream_error,
+                                  probe=exchange.probe or None,
+                                  issued_access_ends=exchange.access_ends)
 
     def expired(self, value: str, now: float) -> TokenView | None:
-        """The token's view when the edge's clock has passed its end, else None."""
+        """The token's view when the edge's clock has passed its end, else None. A token
+        the edge saw handed out ends on the edge's clock as it did on the backend's when it
+        was issued; one it never saw (issued before a reset), by its `exp` alone."""
         token = view(value)
-        end = token.exp
-        if end is None:
-            end = self.observed.opaque_exp.get(token.id) or self.lineage.expires_at(token.id)
+        end = self.observed.ends.get(token.id) or self.lineage.expires_at(token.id) or token.exp
         return token if end is not None and now >= end else None
+
+    def edge_time(self, instant: float | None) -> float | None:
+        """An instant on the backend's own clock (a JWT's `exp`), on the edge's: the edge's
+        clock is moved by tests and the backend's is not, so a token issued after a move
+        ends that much later on the edge's clock."""
+        if instant is None:
+            return None
+        return instant - time.time() + self.clock.now()
 
     def is_list(self, method: str, path: str) -> bool:
         return (method, path) == self._list
@@ -194,6 +213,8 @@ class _Exchange:
         self.presented: str | None = None  # the refresh value's id
         self.presented_spoiled = False
         self.username: str | None = None
+        self.probe = False
+        self.access_ends: float | None = None
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         edge = self.edge
@@ -215,7 +236,10 @@ class _Exchange:
         assert edge.client is not None
         try:
             response = await forward.send_upstream(edge.client, scope["method"], url,
-                                                   forward.request_headers(headers), content)
+                                                   forward.request_headers(
+                                                       headers, content if isinstance(
+                                                           content, bytes) else None),
+                                                   content)
         except forward.UpstreamGone as exc:
             self.upstream_error = str(exc)
             body = json.dumps({"error": "bad_gateway",
@@ -257,6 +281,9 @@ class _Exchange:
         out = []
         for key, value in headers:
             name = key.lower()
+            if name == PROBE_HEADER:
+                self.probe = True  # marked in the journal, never sent on
+                continue
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and token.strip() and \
@@ -344,15 +371,16 @@ class _Exchange:
             self._learn(access if isinstance(access, str) else None, answer, fields.expires_in,
                         refresh_value, now)
             issued = view(refresh_value) if refresh_value else None
+            issued_end = edge.edge_time(issued.exp) if issued else None
             if self.kind == "login":
                 if issued is not None:
-                    self.lineage = edge.lineage.logged_in(self.username, issued.id, issued.exp,
+                    self.lineage = edge.lineage.logged_in(self.username, issued.id, issued_end,
                                                           now)
                 owner = self.username
             else:
                 self.lineage = edge.lineage.refreshed(self.presented,
                                                       issued.id if issued else None,
-                                                      issued.exp if issued else None, now)
+                                                      issued_end, now)
                 family = edge.lineage.lookup(issued.id) if issued else None
                 owner = next((f["user"] for f in edge.families()
                               if family and f["id"] == family[0]), None)
@@ -373,10 +401,14 @@ class _Exchange:
             token = view(access)
             if token.exp is not None and token.iat is not None:
                 o.access_ttl = token.exp - token.iat
-            elif answer and expires_field and isinstance(answer.get(expires_field),
-                                                          (int, float)):
+            end = self.edge.edge_time(token.exp)
+            if answer and expires_field and isinstance(answer.get(expires_field),
+                                                       (int, float)):
                 o.access_ttl = float(answer[expires_field])
-                o.opaque_exp[token.id] = now + o.access_ttl
+                end = now + o.access_ttl if end is None else end
+            if end is not None:
+                o.ends[token.id] = end
+                self.access_ends = end
             if token.is_jwt:
                 o.alg = _alg_of(access) or o.alg
         if refresh:
@@ -406,9 +438,18 @@ def create_edge_app(settings: EdgeSettings) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64,
-                              keepalive_expiry=2.0)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout, connect=5.0),
+        # At most UPSTREAM_CONNECTIONS requests at the backend at once, the rest waiting at
+        # the edge: a burst of 500 would otherwise overrun a small listen backlog (Django's
+        # runserver keeps 5), and the backend would refuse connections no browser made.
+        # A new connection per request: a backend may close a kept-alive connection just
+        # as the edge sends on it (runserver does, under a burst), failing a request that
+        # the app never sent twice. On loopback a connection costs well under a millisecond.
+        limits = httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=0)
+        # No cookie jar of its own: every cookie the backend sets is the browser's, and only
+        # what the browser sends goes on.
+        no_jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout, connect=5.0,
+                                                           pool=None), cookies=no_jar,
                                      limits=limits, follow_redirects=False,
                                      trust_env=False) as client:
             edge.client = client

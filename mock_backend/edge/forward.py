@@ -28,11 +28,18 @@ class UpstreamGone(Exception):
     """The upstream refused the connection, or closed it before answering."""
 
 
-def request_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def request_headers(headers: list[tuple[bytes, bytes]],
+                    body: bytes | None = None) -> list[tuple[bytes, bytes]]:
+    """The headers to send on. A streamed body keeps the browser's Content-Length (a backend
+    that reads no chunked body, as WSGI servers often do, still gets it whole); a body the
+    edge read and may have rewritten gets its own length."""
     connection = _connection_tokens(headers)
-    return [(k, v) for k, v in headers
-            if k.lower() not in HOP_BY_HOP and k.lower() not in connection
-            and k.lower() != b"content-length"]
+    out = [(k, v) for k, v in headers
+           if k.lower() not in HOP_BY_HOP and k.lower() not in connection
+           and (body is None or k.lower() != b"content-length")]
+    if body is not None and (body or any(k.lower() == b"content-length" for k, _ in headers)):
+        out.append((b"content-length", str(len(body)).encode()))
+    return out
 
 
 def response_headers(headers: list[tuple[bytes, bytes]], upstream: str,

@@ -16,16 +16,20 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ObservedFamily:
+    """A family as far as the edge can tell: `revoked` only after a logout that succeeded;
+    `expired` when the edge's clock passed its end."""
+
     id: str
     user: str | None
     created_at: float
     last_used_at: float
     expires_at: float | None
-    generation: int = 1
+    generation: int = 0  # of its newest value; the login's value is generation 0
     state: str = "live"  # live | revoked | expired (an edge clock past expires_at: expired)
     reason: str | None = None
     forks: int = 0  # successes from a value that already had a successor
     replays: int = 0  # refusals of a value that already had a successor
+    refusals: int = 0  # refusals of its newest value (the family may or may not have ended)
 
     def describe(self, now: float) -> dict[str, object]:
         state, reason = self.state, self.reason
@@ -34,7 +38,8 @@ class ObservedFamily:
         return {"id": self.id, "user": self.user, "generation": self.generation,
                 "state": state, "reason": reason, "created_at": self.created_at,
                 "expires_at": self.expires_at, "last_used_at": self.last_used_at,
-                "forks": self.forks, "replays": self.replays, "observed": True}
+                "forks": self.forks, "replays": self.replays, "refusals": self.refusals,
+                "observed": True}
 
 
 @dataclass
@@ -78,7 +83,7 @@ class Lineage:
                   now: float) -> str:
         with self._lock:
             family = self._new_family(user, exp, now)
-            self._values[issued] = _Value(family, 1, expires_at=exp)
+            self._values[issued] = _Value(family, 0, expires_at=exp)
             return f"login: family {family.id} starts"
 
     def refreshed(self, presented: str | None, issued: str | None, exp: float | None,
@@ -92,7 +97,7 @@ class Lineage:
                 if issued is None:
                     return f"refreshed {seen}, handed out none"
                 family = self._new_family(None, exp, now)
-                self._values[issued] = _Value(family, 1, expires_at=exp)
+                self._values[issued] = _Value(family, 0, expires_at=exp)
                 return f"refreshed {seen}: family {family.id}"
             family = found.family
             family.last_used_at = now
@@ -127,10 +132,10 @@ class Lineage:
                 family.replays += 1
                 return (f"replay: generation {found.generation} of family {family.id} already "
                         f"had a successor")
-            if family.state == "live":
-                family.state = "revoked"
-                family.reason = f"the backend refused its newest value ({status})"
-            return f"refused family {family.id}'s newest value"
+            # Whether the family ended, the edge cannot tell from a refusal (a CSRF refusal
+            # ends nothing): only a later success or refusal of this value shows it.
+            family.refusals += 1
+            return f"refused family {family.id}'s newest value ({status})"
 
     def logged_out(self, presented: str | None, now: float) -> str:
         """A logout answered 2xx with `presented` (None: no value was sent)."""

@@ -37,10 +37,10 @@ def api_config(profile: ApiProfile) -> dict[str, object]:
 
 def build(profile_name: str, into: Path) -> Path:
     """A copy of examples/fetch speaking the API of `profile_name`."""
-    target = into / f"fetch-{profile_name}"
+    target = into / f"fetch-{Path(profile_name).stem}"
     shutil.copytree(FETCH_APP, target)
     config = json.dumps(api_config(load_profile(profile_name)), indent=2)
     (target / "api-config.js").write_text(
-        f"// examples/fetch written for the {profile_name} API.\n"
+        f"// examples/fetch written for the {Path(profile_name).stem} API.\n"
         f"export const API_CONFIG = {config};\n")
     return target

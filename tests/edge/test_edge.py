@@ -40,8 +40,11 @@ async def _echo(request: Request) -> Response:
                            "query": request.url.query, "body": body.decode(),
                            "headers": [[k, v] for k, v in request.headers.items()]},
                           status_code=201 if request.method == "POST" else 200)
-    answer.set_cookie("refresh_token", "opaque-value", domain="upstream.test",
-                      httponly=True, samesite="lax", path="/")
+    if request.url.path == "/api/jar":
+        answer.set_cookie("jar", "1", httponly=True, path="/")  # host-only
+    else:
+        answer.set_cookie("refresh_token", "opaque-value", domain="upstream.test",
+                          httponly=True, samesite="lax", path="/")
     return answer
 
 
@@ -110,6 +113,13 @@ def test_a_request_reaches_the_upstream_unchanged(echo: LiveServer) -> None:
     assert headers["host"] == server.url.split("//")[1]  # as the browser sent it
 
 
+def test_the_edge_keeps_no_cookie_of_its_own(echo: LiveServer) -> None:
+    with _edge(echo.url) as server:
+        for _ in range(2):  # each answer sets a cookie; no request of the browser sends one
+            got = httpx.get(f"{server.url}/api/jar").json()
+    assert "cookie" not in dict(got["headers"])
+
+
 def test_set_cookie_loses_its_domain_and_a_location_on_the_upstream_points_at_the_edge(
         echo: LiveServer) -> None:
     with _edge(echo.url) as server, httpx.Client(base_url=server.url) as client:
@@ -152,20 +162,20 @@ def test_login_refresh_and_replay_are_the_lineage_the_edge_saw(edge: httpx.Clien
     entries = _entries(edge)
     assert [(e["path"], e["status"], e["refresh_family"], e["refresh_generation"])
             for e in entries] == [("/api/login", 200, None, None),
-                                  ("/api/refresh-token", 200, "e1", 1),
-                                  ("/api/refresh-token", 401, "e1", 1),
-                                  ("/api/refresh-token", 401, "e1", 2)]
+                                  ("/api/refresh-token", 200, "e1", 0),
+                                  ("/api/refresh-token", 401, "e1", 0),
+                                  ("/api/refresh-token", 401, "e1", 1)]
     assert [e["lineage"] for e in entries] == [
-        "login: family e1 starts", "rotated family e1 to generation 2",
-        "replay: generation 1 of family e1 already had a successor",
-        "refused family e1's newest value"]
+        "login: family e1 starts", "rotated family e1 to generation 1",
+        "replay: generation 0 of family e1 already had a successor",
+        "refused family e1's newest value (401)"]
     assert entries[0]["access_jti"] is None and entries[0]["issued_access_token"] == access
     assert entries[1]["issued_refresh_token"] == second
     assert (replay.status_code, successor.status_code) == (401, 401)
     [family] = edge.get("/__harness/sessions").json()["families"]
-    assert (family["user"], family["generation"], family["state"], family["replays"]) == \
-        ("alice", 2, "revoked", 1)
-    assert family["reason"] == "the backend refused its newest value (401)"
+    # The edge cannot tell from a refusal that the family ended: it says what it saw.
+    assert (family["user"], family["generation"], family["state"], family["replays"],
+            family["refusals"]) == ("alice", 1, "live", 1, 1)
 
 
 def test_two_successes_from_one_value_are_a_fork() -> None:
@@ -187,9 +197,9 @@ def test_two_successes_from_one_value_are_a_fork() -> None:
         entries = _entries(client)
         [family] = client.get("/__harness/sessions").json()["families"]
     assert [e["lineage"] for e in entries[1:]] == [
-        "rotated family e1 to generation 2",
-        "fork: a second success from generation 1 of family e1"]
-    assert (family["forks"], family["generation"], family["state"]) == (1, 2, "live")
+        "rotated family e1 to generation 1",
+        "fork: a second success from generation 0 of family e1"]
+    assert (family["forks"], family["generation"], family["state"]) == (1, 1, "live")
 
 
 def test_logout_ends_the_family_as_far_as_the_edge_can_tell(edge: httpx.Client) -> None:
@@ -266,6 +276,16 @@ def test_spoiling_keeps_a_tokens_shape() -> None:
 
 
 # --- faults at the edge -----------------------------------------------------------------------
+
+
+def test_a_request_a_check_makes_on_purpose_is_marked_and_the_marker_not_sent_on(
+        echo: LiveServer) -> None:
+    with _edge(echo.url) as server, httpx.Client(base_url=server.url) as client:
+        got = client.get("/api/x", headers={"X-Harness-Probe": "1"}).json()
+        plain = client.get("/api/y").json()
+        entries = _entries(client)
+    assert "x-harness-probe" not in dict(got["headers"]) and plain["path"] == "/api/y"
+    assert [e["probe"] for e in entries] == [True, None]
 
 
 def test_faults_act_at_the_edge_and_at_checked_is_refused_with_the_reason(

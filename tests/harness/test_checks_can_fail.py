@@ -139,15 +139,18 @@ def test_checks_fail_against_their_broken_variant(
             not ran_in and any(test in line for line in failed)), (
             f"{case.check} did not fail in {' and '.join(browsers)} against its broken "
             f"variant: {outcomes}")
-        # The failure's first line: `<ID>: <the property broken> — <what happened instead>`.
+        # The failure's first line: `<ID>: <the property broken> — <what happened instead>`;
+        # against a broken backend, `<ID> (backend): …` when the backend's part names it.
+        starts = (f"{check}: ", f"{check} (backend): ") if case.backend else (f"{check}: ",)
         named = [line for line in result.stdout.lines
-                 if line.startswith(f"{check}: ") and " — " in line and case.says in line]
+                 if line.startswith(starts) and " — " in line and case.says in line]
         assert named, f"{case.check} failed, but no line reads '{check}: …{case.says}… — …':" \
                       f"\n{output[-3000:]}"
     # No failure of any check starts with anything but a check ID: no bare assert, no bare
     # Playwright message, no "set-up failed" that hides a verdict.
     firsts = _first_lines(result.stdout.lines)
-    assert all(re.match(r"[A-Z]\d: (?!set-up failed)", line) for line in firsts), firsts
+    assert all(re.match(r"[A-Z]\d( \(backend\))?: (?!set-up failed)", line)
+               for line in firsts), firsts
 
 
 def _first_lines(lines: list[str]) -> list[str]:

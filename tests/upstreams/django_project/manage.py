@@ -1,0 +1,17 @@
+#!/usr/bin/env python
+"""Django's command-line utility for the upstream project (run with the upstream venv's
+python, see tests/upstreams/env.py)."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstream_site.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
