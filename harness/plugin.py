@@ -158,12 +158,33 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     except verdict.BackendFinding as exc:
         pytest.skip(f"{exc.finding.first_line}; the app's part is not judged")
     except CheckFailure as exc:
-        verdict.fail(str(exc))
+        verdict.fail(_backend_gone(pyfuncitem, check) or str(exc))
     except pytest.fail.Exception as exc:
-        verdict.fail(f"{check}: the check could not finish — {exc.msg}")
+        verdict.fail(_backend_gone(pyfuncitem, check)
+                     or f"{check}: the check could not finish — {exc.msg}")
     except Exception as exc:  # noqa: BLE001 - whatever stopped the check, it names the check
         tail = "".join(traceback.format_exception(exc)).rstrip().splitlines()[-12:]
-        verdict.fail("\n".join([verdict.explain(check, exc), "", *tail]))
+        verdict.fail(_backend_gone(pyfuncitem, check)
+                     or "\n".join([verdict.explain(check, exc), "", *tail]))
+
+
+def _backend_gone(item: pytest.Item, check: str) -> str | None:
+    """Behind the edge: when the team's backend stopped answering during a check that
+    failed, that is what the failure says (the app is not judged), with the edge's reason."""
+    checked = item.stash.get(verdict.VERDICT, None)
+    backend = getattr(checked, "backend", None)
+    if checked is None or backend is None or not checked.backend_is_theirs:
+        return None
+    try:
+        gone = [e for e in backend.journal() if e.upstream_error]
+    except Exception:  # noqa: BLE001 - the edge itself is gone: the failure says what it says
+        return None
+    if not gone:
+        return None
+    first = gone[0]
+    return (f"{check}: your backend went away during the check — {first.upstream_error}; "
+            f"the edge answered {len(gone)} request(s) with 502, the first "
+            f"{first.method} {first.path}. The app is not judged")
 
 
 @pytest.hookimpl(wrapper=True)

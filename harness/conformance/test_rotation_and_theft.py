@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -18,6 +19,9 @@ from harness.verdicts.check import Check
 # T2: the thief replays a copied value this long after the app's rotation, well past the
 # window in which the backend takes an old value for a tab that lost a race.
 REPLAY_AFTER_S = 60
+# T1: refreshes of one value sent at once, and how many times.
+CONCURRENT_REFRESHES = 10
+CONCURRENT_ROUNDS = 3
 # T4: how soon the other tabs must show that the user logged out.
 LOGOUT_REACHES_TABS_MS = 1_000
 # T5: how much of its page time a tab may wait on another tab's refresh that never ends
@@ -64,6 +68,45 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
     check.backend_part(answer == facts.refresh_failure_status,
                        "a rotated refresh value no longer works",
                        f"refreshing with the previous value answered {answer}")
+    _concurrent_refreshes_leave_one_successor(check, _harness_outsider, values[-1])
+
+
+def _concurrent_refreshes_leave_one_successor(check: Check, outsider: Outsider,
+                                              value: str | None) -> None:
+    """The backend's part: N refreshes of one value at once leave exactly one successor.
+    Not left to luck: a gate holds all N and lets them go together, over a few rounds, so a
+    backend that serializes its rotations is never reported and one that forks shows it."""
+    facts, backend = check.facts, check.backend
+    for round_ in range(1, CONCURRENT_ROUNDS + 1):
+        assert value is not None
+        gate = backend.fault(facts.refresh.path, times=CONCURRENT_REFRESHES,
+                             method=facts.refresh.method, gate=True)
+        with ThreadPoolExecutor(CONCURRENT_REFRESHES) as pool:
+            answers = [pool.submit(outsider.refresh, value)
+                       for _ in range(CONCURRENT_REFRESHES)]
+            held = gate.wait_held(CONCURRENT_REFRESHES)
+            gate.release()
+            responses = [a.result() for a in answers]
+        if not held:
+            check.setup_failed(f"hold {CONCURRENT_REFRESHES} refreshes of one value at once",
+                               f"only {gate.state().held} reached the backend's gate")
+        won = [r for r in responses if r.status_code == 200]
+        successors = {outsider.refresh_value(r) for r in won} - {None}
+        check.backend_part(len(won) <= 1,
+                           "concurrent refreshes of one value leave exactly one successor",
+                           f"in round {round_}, {len(won)} of {CONCURRENT_REFRESHES} "
+                           f"succeeded, with {len(successors)} different successors: the "
+                           f"session forks, and a thief racing its owner keeps a session")
+        if len(won) > 1:
+            return  # found (behind the edge; the harness's own backend failed the check)
+        if not won:
+            check.backend_part(False, "one of concurrent refreshes of a live value succeeds",
+                               f"in round {round_}, all {CONCURRENT_REFRESHES} were refused "
+                               f"({evidence.tally([r.status_code for r in responses])})")
+            return
+        value = next(iter(successors), None)
+        if value is None:
+            return
 
 
 @pytest.mark.conformance("T2")

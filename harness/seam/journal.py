@@ -40,6 +40,7 @@ class Entry:
     # Behind the harness's edge: the issued access token's end on the edge's clock.
     issued_access_ends: float | None = None
     probe: bool | None = None  # a request the check made on purpose, marked by the edge
+    upstream_error: str | None = None  # why the team's backend gave the edge no answer
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
