@@ -285,6 +285,7 @@ def test_L8_refresh_fails_after_the_absolute_lifetime_despite_daily_rotation(
                        needed=True)
     for day in range(1, days):
         harness_clock.advance(DAY)
+        check.probe_expired_answer()
         res = check.spa.request("GET", f"{facts.list.path}?day={day}")
         check.require(res.status == 200,
                       "the session lasts until its absolute lifetime when used daily",
@@ -296,6 +297,7 @@ def test_L8_refresh_fails_after_the_absolute_lifetime_despite_daily_rotation(
                   f"the daily refreshes answered {rotations}")
     seq = journal.last_seq
     harness_clock.advance(facts.refresh_ttl - (days - 1) * DAY + 1)
+    check.probe_expired_answer()
     res = check.spa.request("GET", f"{facts.list.path}?after=lifetime")
     last = backend.journal(after=seq).refresh_statuses(since=seq)
     check.require(last, "a request whose token expired causes a refresh",

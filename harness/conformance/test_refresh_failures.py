@@ -51,7 +51,7 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     else:  # someone else rotated it: the app's cookie is now a reused one
         check.setup("rotate the session from outside",
                     lambda: _harness_outsider.refresh(cookie).raise_for_status())
-    backend.expire_access_token()
+    check.expire_access_token()
     seq = backend.mark()
 
     results = check.settled(check.spa.burst(3, facts.list.path),
@@ -88,7 +88,7 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
     facts, backend = check.facts, check.backend
     check.page.clock.install()
     check.logged_in("/")
-    backend.expire_access_token()
+    check.expire_access_token()
     effect: dict[str, dict[str, object]] = {
         "5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
     what = {"5xx": "answers 503", "dropped": "drops the connection",
@@ -155,7 +155,7 @@ def test_F3_slow_refresh_is_waited_for_and_shared(harness_check: Check) -> None:
     facts, backend = check.facts, check.backend
     check.page.clock.install()
     check.logged_in("/")
-    backend.expire_access_token()
+    check.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
     waiting = check.spa.burst(5, facts.list.path)
     check.require(gate.wait_held(1), "requests with an expired token start a refresh",

@@ -73,7 +73,7 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
     # Its refresh is held until the page's requests have their 401s, as on a slow network:
     # each of them must then be retried.
     seq = backend.mark()
-    backend.expire_access_token()
+    check.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
     check.setup("click nav-profile, the in-app link to /profile",
                 partial(_click_to_profile, check.spa))

@@ -47,7 +47,7 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
 
     values = [held()]
     for round_ in range(2):
-        backend.expire_access_token()
+        check.expire_access_token()
         res = check.spa.request("GET", f"{facts.list.path}?t1={round_}")
         refreshes = backend.journal().refresh_statuses()
         check.require(res.status == 200, "each refresh rotates the refresh cookie and the "
@@ -117,7 +117,7 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
     jobs = facts.list.path
     check.logged_in("/profile")
     stolen = backend.journal().issued().refresh_tokens[-1]
-    backend.expire_access_token()
+    check.expire_access_token()
     renewing = check.spa.request("GET", jobs)
     if renewing.status != 200:
         check.setup_failed("a request with an expired token renews it (check R1)",
@@ -169,7 +169,7 @@ def test_T3_two_tabs_expiring_together_share_one_refresh(harness_check: Check) -
     jobs = facts.list.path
     other = _logged_in_with_a_second_tab(check)
     seq = backend.mark()
-    backend.expire_access_token()
+    check.expire_access_token()
     # The first tab's refresh is held, so the second tab's 401s arrive while it is in flight.
     gate = backend.fault(facts.refresh.path, times=2, gate=True)
     first = check.spa.burst(5, f"{jobs}?tab=first")
@@ -251,7 +251,7 @@ def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
     check.page.clock.install()
 
     seq = backend.mark()
-    backend.expire_access_token()
+    check.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
     first = check.spa.burst(1, f"{jobs}?tab=first")
     check.require(gate.wait_held(1),

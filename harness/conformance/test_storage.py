@@ -45,7 +45,7 @@ def _renew(check: Check) -> None:
     """One refresh through the app: the access token expires, the next request renews it."""
     backend = check.backend
     before = len(backend.journal().refreshes())
-    backend.expire_access_token()
+    check.expire_access_token()
     current_user = check.facts.current_user.path
     check.setup("one refresh through the app (checks R1-R2)", lambda: check.require(
         check.spa.request("GET", current_user).status == 200

@@ -26,6 +26,7 @@ from harness.browser.driver import (
 from harness.browser.page_probes import cookie_value
 from harness.seam.client import BackendClient, Family
 from harness.seam.facts import BackendFacts
+from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
 from harness.verdicts.verdict import Verdict
 
@@ -43,11 +44,13 @@ class Check(Verdict):
     """One conformance check: its ID, the app, the backend, the facts, and its verdict."""
 
     def __init__(self, check: str, spa: SpaDriver, backend: BackendClient,
-                 facts: BackendFacts) -> None:
+                 facts: BackendFacts, outsider: Outsider | None = None) -> None:
         super().__init__(check, backend_is_theirs=facts.upstream is not None)
         self.spa = spa
         self.backend = backend
         self.facts = facts
+        self.outsider = outsider
+        self._probed_expiry = False
 
     @property
     def page(self) -> Page:
@@ -77,8 +80,34 @@ class Check(Verdict):
     def expired_after_login(self, path: str = "/", user: str = "alice") -> LoggedIn:
         """Log in, then the access token expires (on the backend clock)."""
         situation = self.logged_in(path, user)
+        self.expire_access_token()
+        return LoggedIn(self.backend.journal().last_seq, situation.token) \
+            if self._probed_expiry else situation
+
+    def expire_access_token(self) -> None:
+        """The app's access token expires (on the backend clock). Behind the edge the first
+        expiry also asks the team's backend, once, how it answers an expired token: an app
+        can only refresh on an answer it can recognise (a probe, marked in the journal)."""
         self.backend.expire_access_token()
-        return situation
+        self.probe_expired_answer()
+
+    def probe_expired_answer(self) -> None:
+        """Behind the edge, once per check, with the app's access token expired: the team's
+        backend must answer it as an app can recognise (the backend's part)."""
+        if self.facts.upstream is None or self.outsider is None or self._probed_expiry:
+            return
+        self._probed_expiry = True
+        token = self.backend.journal().current_access_token()
+        answer = self.outsider.get(self.facts.current_user.path, token)
+        challenge = answer.headers.get("www-authenticate", "")
+        self.backend_part(answer.status_code == 401
+                          and challenge.lower().startswith("bearer"),
+                          "an expired access token gets 401 with WWW-Authenticate: Bearer "
+                          "(RFC 6750), so the app knows to refresh",
+                          f"{self.facts.current_user} with an expired token answered "
+                          f"{answer.status_code}"
+                          + (f" with WWW-Authenticate {challenge!r}" if challenge
+                             else " without WWW-Authenticate"), needed=True)
 
     def item_count(self, user: str = "alice") -> int:
         """How many items the list page must show for `user`. The harness's backend resets

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+# httpcore before any test runs: pytester takes sys.modules back to how a test found it, and
+# a httpcore imported inside one test would come back as new classes in the next, which
+# httpx no longer maps to its own errors (a refused connection then escapes as
+# httpcore.ConnectError).
+import httpcore  # noqa: F401
 import httpx
 
 from harness.servers.live_server import free_port
