@@ -17,7 +17,7 @@ TRACING ?= off
 DEMO_PORT ?= 8000
 comma := ,
 
-.PHONY: demo test test-prerequisites bench soak install browsers redis-server angular-example lint dist clean
+.PHONY: demo test test-prerequisites bench soak install browsers redis-server upstreams angular-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -94,7 +94,13 @@ soak: browsers angular-example
 
 angular-example: $(ANGULAR_BUILD)
 
-test-prerequisites: browsers redis-server $(if $(SKIP_ANGULAR),,angular-example)
+# The real backends the edge's tests run in front of (Django REST framework + SimpleJWT,
+# dj-rest-auth; tests/upstreams/requirements.txt), from PyPI into .upstreams/venv. Where they
+# cannot be installed their tests are skipped with the reason (under CI=true they fail).
+upstreams: install
+	@$(BIN)/python -m tests.upstreams.env >/dev/null || echo "the real upstream backends could not be installed: their tests will say why"
+
+test-prerequisites: browsers redis-server upstreams $(if $(SKIP_ANGULAR),,angular-example)
 
 $(ANGULAR)/node_modules/.installed: $(ANGULAR)/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 24 ? 0 : 1)' 2>/dev/null || { \

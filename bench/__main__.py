@@ -23,11 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import backend_load, bare
+from bench import backend_load, bare, edge_load
 from harness import BackendClient
 
 REPO = Path(__file__).resolve().parents[1]
-PARTS = ("check", "suite", "burst", "backend")
+PARTS = ("check", "suite", "burst", "backend", "edge")
 ENGINES = ("chromium", "firefox")
 # The whole conformance suite in one process against bare Playwright doing the same number
 # of checks' cycles (context, page, login, one request), and the harness's own CPU share.
@@ -79,6 +79,22 @@ EXPLAINED = {
                "(`bench/backend_load.py`). *GET*: `/api/current-user` with a Bearer token; "
                "*refresh*: each client chains its own family's rotations. The ratios are "
                "per round, the scenarios taking turns window by window.",
+    "edge": "**edge**: the reference backend as the upstream (`python -m mock_backend "
+            "--no-spa`) and the edge in front of it (`python -m mock_backend --upstream URL "
+            "--accounts FILE`, the demo user alice in the file), each in its own process with "
+            "the same uvicorn settings (`bench/edge_load.py`). *Overhead*: one keep-alive "
+            "httpx client, one request at a time: a login straight at the upstream, then "
+            "`GET /api/current-user` with its Bearer token, after a warm-up of 50 on each "
+            "side, in windows of 100 taking turns (straight, edge, edge, straight, ...), "
+            "10 windows a side; each request timed from send to its whole answer read. The "
+            "overhead is the edge's median less the upstream's (its p99 less the upstream's "
+            "likewise); the note gives each process's CPU per request (`/proc`). *Burst*: "
+            "the edge also serving the bundled SPA (`--no-spa` left out); as the burst part, "
+            "through the edge's own test-control API: a reset edge, a fresh context, login "
+            "through the app, `BackendClient.expire_access_token` (the edge's clock), 500 "
+            "concurrent requests with the expired token through the SPA (`SpaDriver.burst`). "
+            "*Settle*: until every promise settled; *refreshes*: `Journal.refreshes()` in "
+            "the edge's journal, every run's count.",
 }
 
 
@@ -281,6 +297,54 @@ class Run:
                            ("refresh-sqlite", "refresh chain")):
             self.add("backend", f"{what}, SQLite store, p99 latency",
                      [r["p99_ms"] for r in runs[name]], "ms", ("<", 50.0))
+
+    def edge(self) -> None:
+        windows, per_window, warmup = (4, 50, 20) if self.quick else (10, 100, 50)
+        repeats = 1 if self.quick else 3
+        with edge_load.upstream() as (upstream, upstream_pid):
+            with edge_load.edge(upstream, self.tmp, spa=False) as (url, edge_pid):
+                o = edge_load.overhead(upstream, upstream_pid, url, edge_pid, windows,
+                                       per_window, warmup)
+            bursts: dict[str, list[dict[str, Any]]] = {}
+            for engine in self.engines:
+                # The browser at `localhost`, as the burst part: a host the refresh cookie
+                # (Secure) is kept for over plain HTTP.
+                with edge_load.edge(upstream, self.tmp, spa=True) as (url, _), \
+                        BackendClient(url) as client, bare.browser(engine) as (browser, _):
+                    self.versions[engine] = browser.version
+                    url = url.replace("://127.0.0.1:", "://localhost:")
+                    bursts[engine] = [bare.burst(browser, url, client, 500)
+                                      for _ in range(repeats)]
+        lat, n = o["latencies_ms"], o["requests_per_side"]
+        straight, through = (statistics.median(lat["straight"]),
+                             statistics.median(lat["edge"]))
+        pairs = [e - s for s, e in zip(o["window_medians_ms"]["straight"],
+                                       o["window_medians_ms"]["edge"], strict=True)]
+        cpu = o["cpu_ms_per_request"]
+        self.raw["edge"] = {**{k: v for k, v in o.items() if k != "latencies_ms"},
+                            "median_ms": {"straight": straight, "edge": through},
+                            **{f"burst-{e}": runs for e, runs in bursts.items()}}
+        how = f"{n} requests, {windows} windows a side"
+        self.add("edge", "GET /api/current-user straight to the upstream, latency",
+                 lat["straight"], "ms", note=how)
+        self.add("edge", "GET /api/current-user through the edge, latency", lat["edge"], "ms",
+                 note=how)
+        self.add("edge", "edge overhead, median", [through - straight], "ms", ("<=", 2.0),
+                 f"difference of the medians above; per window pair {min(pairs):.2f}–"
+                 f"{max(pairs):.2f} ms; CPU per request: edge {cpu['edge_edge']:.2f} ms, "
+                 f"upstream {cpu['edge_upstream']:.2f} ms through the edge and "
+                 f"{cpu['straight_upstream']:.2f} ms straight")
+        p99 = o["p99_ms"]
+        self.add("edge", "edge overhead, p99", [p99["edge"] - p99["straight"]], "ms",
+                 note=f"p99 {p99['edge']:.1f} ms through the edge, {p99['straight']:.1f} ms "
+                      f"straight")
+        for engine, runs in bursts.items():
+            self.add("edge", f"burst of 500 through the edge, settle, {engine}",
+                     [r["settled_s"] for r in runs], "s",
+                     note="edge journal span " + ", ".join(f"{r['journal_span_s']:.2f} s"
+                                                          for r in runs))
+            self.add("edge", f"refreshes per burst of 500 through the edge, {engine}",
+                     [r["refreshes"] for r in runs], "", ("==", 1))
 
 
 def fmt(value: float, unit: str) -> str:
