@@ -325,10 +325,10 @@ class Run:
                             "median_ms": {"straight": straight, "edge": through},
                             **{f"burst-{e}": runs for e, runs in bursts.items()}}
         how = f"{n} requests, {windows} windows a side"
-        self.add("edge", "GET /api/current-user straight to the upstream, latency",
+        self.add("edge", "GET /api/current-user straight to the upstream, median latency",
                  lat["straight"], "ms", note=how)
-        self.add("edge", "GET /api/current-user through the edge, latency", lat["edge"], "ms",
-                 note=how)
+        self.add("edge", "GET /api/current-user through the edge, median latency",
+                 lat["edge"], "ms", note=how)
         self.add("edge", "edge overhead, median", [through - straight], "ms", ("<=", 2.0),
                  f"difference of the medians above; per window pair {min(pairs):.2f}–"
                  f"{max(pairs):.2f} ms; CPU per request: edge {cpu['edge_edge']:.2f} ms, "

@@ -195,8 +195,9 @@ def pytest_runtest_makereport(item: pytest.Item,
     checked = item.stash.get(verdict.VERDICT, None)
     if call.when == "call" and checked is not None and checked.findings and \
             isinstance(report, pytest.TestReport):
-        report.user_properties.append((verdict.FINDINGS_PROPERTY,
-                                       [str(f) for f in checked.findings]))
+        found = (verdict.FINDINGS_PROPERTY, [str(f) for f in checked.findings])
+        report.user_properties.append(found)
+        item.user_properties.append(found)  # the teardown report too (the HTML report's)
     return report
 
 

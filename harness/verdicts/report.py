@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.seam.journal import Journal
+from harness.verdicts.verdict import FINDINGS_PROPERTY
 
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"
@@ -32,6 +33,7 @@ class Run:
     outcome: str = "passed"
     reason: str = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # the backend's (`--upstream`)
 
 
 def _one_line(report: pytest.TestReport) -> str:
@@ -59,12 +61,14 @@ class ConformanceReport:
         elif report.skipped and report.when != "teardown":
             outcome = "skipped"
         self.outcomes[report.nodeid] = (outcome, reason)
-        props = {k: str(v) for k, v in report.user_properties}
+        props = {k: v for k, v in report.user_properties}
         if CHECK_PROPERTY in props and report.when == "teardown":
-            meta = json.loads(props[CHECK_PROPERTY])
+            meta = json.loads(str(props[CHECK_PROPERTY]))
             self.runs[report.nodeid] = Run(meta["id"], meta["test"], meta["browser"],
                                            meta["topology"],
-                                           journal=json.loads(props[JOURNAL_PROPERTY]))
+                                           journal=json.loads(str(props[JOURNAL_PROPERTY])),
+                                           findings=[str(f) for f in
+                                                     props.get(FINDINGS_PROPERTY) or []])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
@@ -140,8 +144,9 @@ _STYLE = """body{font:14px system-ui,sans-serif;margin:24px;color:#1c2430}
 table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #d5dbe5;padding:4px 8px;
 text-align:left;vertical-align:top}.passed{background:#e5f6ea}.failed{background:#fde5e5}
 .skipped{background:#f1f1f1}.muted{color:#6b7686}.axis{font-size:10px;fill:#6b7686}
-details{margin:6px 0 18px}.legend span{display:inline-block;width:10px;height:10px;
-margin:0 4px 0 12px}"""
+details{margin:6px 0 18px}.finding{color:#8a5a00}
+.findings pre{margin:0;white-space:pre-wrap}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}"""
 
 _LEGEND = ('<p class="legend">'
            + "".join(f'<span style="background:{c}"></span>{t}' for c, t in (
@@ -166,7 +171,9 @@ def render(runs: list[Run]) -> str:
                 cells.append('<td class="muted">-</td>')
                 continue
             reason = f"<br>{html.escape(cell.reason)}" if cell.reason else ""
-            cells.append(f'<td class="{cell.outcome}">{cell.outcome}{reason}</td>')
+            found = (f"<br><span class='finding'>{len(cell.findings)} backend finding"
+                     f"{'s' if len(cell.findings) > 1 else ''}</span>" if cell.findings else "")
+            cells.append(f'<td class="{cell.outcome}">{cell.outcome}{reason}{found}</td>')
         rows.append(f"<tr><th><a href='#{_anchor(check)}'>{html.escape(check)}</a></th>"
                     + "".join(cells) + "</tr>")
         all_runs = list(by_check[check].values())
@@ -176,11 +183,32 @@ def render(runs: list[Run]) -> str:
             f"<summary><b>{html.escape(check)}</b> {html.escape(shown.test)} "
             f"({html.escape(shown.browser)}, {html.escape(shown.topology)}: {shown.outcome})"
             f"</summary>{timeline_svg(shown.journal)}</details>")
+    findings = _findings(runs)
     return (f"<!doctype html><html lang='en'><meta charset='utf-8'>"
             f"<title>Conformance report</title><style>{_STYLE}</style><body>"
             f"<h1>Conformance report</h1><p>{len(runs)} runs of {len(by_check)} checks, "
-            f"{failed} failed.</p><table><tr><th>check</th>{head}</tr>{''.join(rows)}"
-            f"</table><h2>Request timelines</h2>{_LEGEND}{''.join(details)}</body></html>\n")
+            f"{failed} failed"
+            + (f" (the app's); {sum(len(r.findings) for r in runs)} backend findings"
+               if findings else "")
+            + f".</p><table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
+            f"{findings}<h2>Request timelines</h2>{_LEGEND}{''.join(details)}</body></html>\n")
+
+
+def _findings(runs: list[Run]) -> str:
+    """The backend's findings, apart from the app's verdicts: each once, with where."""
+    where: dict[str, list[str]] = defaultdict(list)
+    for run in runs:
+        for finding in run.findings:
+            where[finding].append(f"{run.browser}, {run.topology}")
+    if not where:
+        return ""
+    items = "".join(
+        f"<li><pre>{html.escape(text)}</pre><span class='muted'>in "
+        f"{html.escape('; '.join(places))}</span></li>" for text, places in sorted(where.items()))
+    return ("<h2 id='backend-findings'>Backend findings (your backend, not your app)</h2>"
+            "<p class='muted'>What the backend behind the edge does that the checks' backend "
+            "parts name (docs/checks.md). They never fail the app.</p>"
+            f"<ul class='findings'>{items}</ul>")
 
 
 def _anchor(check: str) -> str:

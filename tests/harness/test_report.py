@@ -62,3 +62,17 @@ def test_report_escapes_what_it_quotes() -> None:
     page = render([Run("R1", "test_R1_x", "chromium", "same-origin", "failed",
                        "R1: <script>alert(1)</script>")])
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_the_backends_findings_are_shown_apart_from_the_apps_verdicts() -> None:
+    from harness.verdicts.report import Run, render
+
+    finding = ("T2 (backend): a replayed refresh value ends the whole session — its "
+               "successor still refreshed (200)")
+    page = render([Run("T2", "test_T2_x", "chromium", "same-origin", "skipped",
+                       findings=[finding]),
+                   Run("R1", "test_R1_x", "chromium", "same-origin", "passed")])
+    assert "2 runs of 2 checks, 0 failed (the app's); 1 backend findings." in page
+    apart = page.split("Backend findings (your backend, not your app)")[1]
+    assert "successor still refreshed (200)" in apart and "in chromium, same-origin" in apart
+    assert "1 backend finding</span>" in page

@@ -69,6 +69,7 @@ def _run(pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: P
             "--pyargs", "harness.conformance", "--upstream", backend.url,
             "--accounts", str(ACCOUNTS), "--api-profile", str(HERE / f"{mode}.toml"),
             "--spa-dir", str(app), "--spa-origin", spa_origin,
+            "--conformance-report", str(tmp_path / "report.html"),
             *browser_servers.args("chromium"), "-rs", *QUIET, timeout=600)
     return result, _findings(result.stdout.lines)
 
@@ -107,6 +108,10 @@ def test_simplejwt_through_the_edge_the_app_passes_and_the_backends_flaws_are_fi
     assert "X2 (backend): not applicable: your API takes the refresh token in the request" \
         in output
     assert result.parseoutcomes().get("passed", 0) >= 40, result.parseoutcomes()
+    # The report shows them apart from the app's verdicts too.
+    page = (tmp_path / "report.html").read_text()
+    apart = page.split("Backend findings (your backend, not your app)")[1]
+    assert "its successor still refreshed (200)" in apart
 
 
 @pytest.mark.long
