@@ -10,11 +10,15 @@ from typing import Any
 
 from mock_backend.app import create_app
 from mock_backend.config import ConfigError, Settings, default_spa_dir
+from mock_backend.edge.accounts import Accounts, AccountsError, load_accounts
+from mock_backend.edge.app import EdgeSettings, create_edge_app
 from mock_backend.profile import ApiProfile, ProfileError, builtin_names, load_profile
 from mock_backend.spa_files import SpaFiles
 
-__all__ = ["ApiProfile", "ConfigError", "ProfileError", "Settings", "SpaFiles",
-           "builtin_names", "create_app", "default_spa_dir", "load_profile", "server_options"]
+__all__ = ["Accounts", "AccountsError", "ApiProfile", "ConfigError", "EdgeSettings",
+           "ProfileError", "Settings", "SpaFiles", "builtin_names", "create_app",
+           "create_edge_app", "default_spa_dir", "load_accounts", "load_profile",
+           "server_options"]
 
 
 def server_options() -> dict[str, Any]:

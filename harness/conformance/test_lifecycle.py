@@ -225,11 +225,10 @@ def test_L7_sixth_login_evicts_the_least_recently_used_session(
     # (`harness_check` would open one).
     backend, outsider = harness_backend, _harness_outsider
     check = _browserless_verdict(request)
-    if backend.facts().upstream is not None:
-        # The edge sees no backend's sessions: which one a sixth login ends shows only when
-        # each is tried, and how many a backend keeps is its own promise.
-        pytest.skip("L7 (backend): not checked behind the edge: which of your backend's "
-                    "sessions a sixth login ends cannot be seen from outside it")
+    facts = backend.facts()
+    if facts.upstream is not None:
+        _sessions_beyond_the_declared_limit(check, outsider, facts.session_limit)
+        return
     for n in range(1, 6):
         check.setup(f"log in ({n} of 5)",
                     lambda: outsider.login("alice").raise_for_status())
@@ -251,6 +250,42 @@ def test_L7_sixth_login_evicts_the_least_recently_used_session(
     check.backend_part(evicted == [(families[1].id, "evicted")],
                        "the sixth login evicts the least recently used session (the second)",
                        f"ended instead: {evicted}", f"sessions: {summary}")
+
+
+def _sessions_beyond_the_declared_limit(check: Verdict, outsider: Outsider,
+                                        limit: int | None) -> None:
+    """Behind the edge: the team's backend promises `limit` sessions a user (the accounts
+    file's `session_limit`). Its sessions cannot be counted from outside, so each one is
+    tried: after `limit` logins, a refresh of the first and one login more, exactly `limit`
+    refresh, and the one that does not is the least recently used (the second)."""
+    if limit is None:
+        pytest.skip("L7 (backend): not checked behind the edge: the accounts file declares "
+                    "no session_limit, and a backend's sessions cannot be counted from "
+                    "outside it")
+    values: list[str | None] = []
+    for n in range(1, limit + 2):
+        answer = check.setup(f"log in ({n} of {limit + 1})", lambda: outsider.login("alice"))
+        check.setup(f"log in ({n} of {limit + 1})", answer.raise_for_status)
+        values.append(outsider.refresh_value(answer))
+        if n == limit:
+            # The first session is used again, so the second is now the least recently used.
+            used = outsider.refresh(values[0] or "")
+            check.backend_part(used.status_code == 200, "a live session can be refreshed",
+                               f"refreshing the first of {limit} sessions answered "
+                               f"{used.status_code}", needed=True)
+            values[0] = outsider.refresh_value(used)
+    if None in values:
+        check.setup_failed("each login hands out a refresh value",
+                           f"{values.count(None)} of {len(values)} logins handed out none")
+    refreshed = [outsider.refresh(v or "").status_code == 200 for v in values]
+    live = refreshed.count(True)
+    check.backend_part(live == limit,
+                       f"a user's session beyond the limit ({limit}) evicts one: {limit} stay "
+                       f"live", f"{live} of {limit + 1} sessions still refresh")
+    check.backend_part(not refreshed[1], "the login beyond the limit evicts the least "
+                                         "recently used session (the second)",
+                       f"the sessions that still refresh: "
+                       f"{[n + 1 for n, ok in enumerate(refreshed) if ok]}")
 
 
 def _browserless_verdict(request: pytest.FixtureRequest) -> Verdict:

@@ -186,6 +186,8 @@ class BackendFacts:
     # Whether lifetimes.refresh is the backend's own (always, but behind an edge: declared
     # in the accounts file, or read from JWT refresh values).
     refresh_ttl_known: bool = True
+    # Behind an edge: how many sessions a user may have, as the accounts file declares.
+    session_limit: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
@@ -217,7 +219,8 @@ class BackendFacts:
                    api=_read_fields(ApiSpelling, read, "profile"),
                    upstream=_upstream(data),
                    refresh_ttl_known=bool((data.get("edge") or {}).get(
-                       "refresh_lifetime_known", True)))
+                       "refresh_lifetime_known", True)),
+                   session_limit=_session_limit(data))
 
     def user(self, username: str) -> SeedUser:
         for user in self.users:
@@ -246,6 +249,13 @@ def _upstream(data: dict[str, Any]) -> str | None:
     if not isinstance(edge, dict) or not isinstance(edge.get("upstream"), str):
         raise FactsError("edge.upstream", "must be the URL of the backend behind the edge")
     return str(edge["upstream"])
+
+
+def _session_limit(data: dict[str, Any]) -> int | None:
+    limit = (data.get("edge") or {}).get("session_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise FactsError("edge.session_limit", "must be a whole number or null")
+    return limit
 
 
 def _check_version(data: Any) -> None:

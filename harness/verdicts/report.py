@@ -64,11 +64,12 @@ class ConformanceReport:
         props = {k: v for k, v in report.user_properties}
         if CHECK_PROPERTY in props and report.when == "teardown":
             meta = json.loads(str(props[CHECK_PROPERTY]))
+            found = props.get(FINDINGS_PROPERTY)
             self.runs[report.nodeid] = Run(meta["id"], meta["test"], meta["browser"],
                                            meta["topology"],
                                            journal=json.loads(str(props[JOURNAL_PROPERTY])),
-                                           findings=[str(f) for f in
-                                                     props.get(FINDINGS_PROPERTY) or []])
+                                           findings=[str(f) for f in found]
+                                           if isinstance(found, list) else [])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

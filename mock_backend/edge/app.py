@@ -95,7 +95,7 @@ class Edge:
         self.faults = FaultBook()
         self.lineage = Lineage(settings.accounts.refresh_lifetime)
         self.observed = _Observed()
-        self.client: httpx.AsyncClient | None = None
+        self.clients: forward.Clients | None = None
         p = settings.api_profile
         self._kinds = {(p.login.endpoint.method, p.login.endpoint.path): "login",
                        (p.refresh.endpoint.method, p.refresh.endpoint.path): "refresh",
@@ -222,20 +222,22 @@ class _Exchange:
         now = edge.clock.now()
         headers = self._spoil_headers(list(scope["headers"]), now)
         content: bytes | AsyncIterator[bytes]
-        if self.kind is not None:
+        if self.kind is not None or scope["method"] in forward.IDEMPOTENT:
+            # A token endpoint's body is read (what it presents), an idempotent request's is
+            # held (usually empty) so it can go again; any other streams through.
             body, gone = await forward.body_of(receive)
             if gone:
                 raise DroppedConnection("the client left before its request was read")
-            content = self._read_request(headers, body, now)
+            content = self._read_request(headers, body, now) if self.kind else body
         else:
             content = forward.stream_of(receive)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
         url = s.upstream + raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}"
                                                          if query else "")
-        assert edge.client is not None
+        assert edge.clients is not None
         try:
-            response = await forward.send_upstream(edge.client, scope["method"], url,
+            response = await forward.send_upstream(edge.clients, scope["method"], url,
                                                    forward.request_headers(
                                                        headers, content if isinstance(
                                                            content, bytes) else None),
@@ -438,21 +440,24 @@ def create_edge_app(settings: EdgeSettings) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # At most UPSTREAM_CONNECTIONS requests at the backend at once, the rest waiting at
-        # the edge: a burst of 500 would otherwise overrun a small listen backlog (Django's
-        # runserver keeps 5), and the backend would refuse connections no browser made.
-        # A new connection per request: a backend may close a kept-alive connection just
-        # as the edge sends on it (runserver does, under a burst), failing a request that
-        # the app never sent twice. On loopback a connection costs well under a millisecond.
-        limits = httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=0)
+        # At most UPSTREAM_CONNECTIONS requests at the backend at once on each client, the
+        # rest waiting at the edge: a burst of 500 would otherwise overrun a small listen
+        # backlog (Django's runserver keeps 5), and the backend would refuse connections no
+        # browser made. Idempotent requests reuse connections; the others get one each
+        # (forward.send_upstream).
         # No cookie jar of its own: every cookie the backend sets is the browser's, and only
         # what the browser sends goes on.
-        no_jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout, connect=5.0,
-                                                           pool=None), cookies=no_jar,
-                                     limits=limits, follow_redirects=False,
-                                     trust_env=False) as client:
-            edge.client = client
+        timeout = httpx.Timeout(settings.timeout, connect=5.0, pool=None)
+
+        def client(keepalive: int) -> httpx.AsyncClient:
+            limits = httpx.Limits(max_connections=UPSTREAM_CONNECTIONS,
+                                  max_keepalive_connections=keepalive, keepalive_expiry=2.0)
+            return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
+                                     trust_env=False, cookies=CookieJar(
+                                         policy=DefaultCookiePolicy(allowed_domains=[])))
+
+        async with client(UPSTREAM_CONNECTIONS) as kept_alive, client(0) as fresh:
+            edge.clients = forward.Clients(kept_alive, fresh)
             yield
         edge.faults.clear()
 

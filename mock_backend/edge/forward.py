@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -94,16 +95,40 @@ async def stream_of(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-async def send_upstream(client: httpx.AsyncClient, method: str, url: str,
+# Methods a browser sends again on a fresh connection when a kept-alive one closed under
+# it (RFC 9110 section 9.2.2): the edge does the same, once, and for no other method.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def send_upstream(clients: Clients, method: str, url: str,
                         headers: list[tuple[bytes, bytes]],
                         content: bytes | AsyncIterator[bytes]) -> httpx.Response:
-    request = client.build_request(method, url, headers=headers, content=content)
-    try:
-        return await client.send(request, stream=True)
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-            httpx.WriteError) as exc:
-        raise UpstreamGone(f"{type(exc).__name__}: {exc}" if str(exc)
-                           else type(exc).__name__) from exc
+    """An idempotent request with a body the edge holds whole goes on a kept-alive
+    connection, and once more on a new one if that connection closes before an answer; any
+    other request, on a new connection of its own, and never again (a refresh or a POST sent
+    twice would be the edge's doing, not the app's)."""
+    again = method in IDEMPOTENT and isinstance(content, bytes)
+    client = clients.kept_alive if again else clients.fresh
+    for attempt in (1, 2):
+        request = client.build_request(method, url, headers=headers, content=content)
+        try:
+            return await client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
+                httpx.WriteError) as exc:
+            if again and attempt == 1:
+                client = clients.fresh
+                continue
+            raise UpstreamGone(f"{type(exc).__name__}: {exc}" if str(exc)
+                               else type(exc).__name__) from exc
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Clients:
+    """The edge's two ways to the upstream (`send_upstream`)."""
+
+    kept_alive: httpx.AsyncClient
+    fresh: httpx.AsyncClient
 
 
 async def send_answer(send: Send, status: int, headers: list[tuple[bytes, bytes]],

@@ -43,6 +43,11 @@ SIMPLEJWT_FINDINGS = {
     f"S2 (backend): {SCRIPTS}": 2,
     f"S4 (backend): {SCRIPTS}": 1,
     f"S5 (backend): {SCRIPTS}": 1,
+    # The accounts file promises 5 sessions a user; SimpleJWT keeps every one.
+    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
+    "sessions still refresh": 1,
+    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
+    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
 }
 DJ_REST_AUTH_FINDINGS = {
     "A3 (backend): a request without an access token is refused with 401 — it answered 200 "
@@ -61,13 +66,18 @@ DJ_REST_AUTH_FINDINGS = {
 
 
 def _run(pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: Path,
-         mode: str, **upstream: object) -> tuple[pytest.RunResult, dict[str, int]]:
+         mode: str, session_limit: int | None = None,
+         **upstream: object) -> tuple[pytest.RunResult, dict[str, int]]:
     spa_origin = f"http://localhost:{free_port()}"
     app = profile_apps.build(str(HERE / f"{mode}.toml"), tmp_path)
+    accounts = ACCOUNTS
+    if session_limit is not None:  # the team's promise, for L7
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(f"session_limit = {session_limit}\n" + ACCOUNTS.read_text())
     with upstream_or_skip(mode, cors_origins=[spa_origin], **upstream) as backend:  # type: ignore[arg-type]
         result = pytester.runpytest_subprocess(
             "--pyargs", "harness.conformance", "--upstream", backend.url,
-            "--accounts", str(ACCOUNTS), "--api-profile", str(HERE / f"{mode}.toml"),
+            "--accounts", str(accounts), "--api-profile", str(HERE / f"{mode}.toml"),
             "--spa-dir", str(app), "--spa-origin", spa_origin,
             "--conformance-report", str(tmp_path / "report.html"),
             *browser_servers.args("chromium"), "-rs", *QUIET, timeout=600)
@@ -98,13 +108,13 @@ def _app_failures(result: pytest.RunResult) -> list[str]:
 @pytest.mark.long
 def test_simplejwt_through_the_edge_the_app_passes_and_the_backends_flaws_are_findings(
         pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: Path) -> None:
-    result, findings = _run(pytester, browser_servers, tmp_path, "simplejwt")
+    result, findings = _run(pytester, browser_servers, tmp_path, "simplejwt",
+                            session_limit=5)
     output = result.stdout.str()
     assert not _app_failures(result), output[-4000:]
     assert findings == SIMPLEJWT_FINDINGS, output[-4000:]
     assert result.ret == pytest.ExitCode.OK
     # What the edge cannot steer is skipped with the reason, never passed in silence.
-    assert "L7 (backend): not checked behind the edge" in output
     assert "X2 (backend): not applicable: your API takes the refresh token in the request" \
         in output
     assert result.parseoutcomes().get("passed", 0) >= 40, result.parseoutcomes()
@@ -122,6 +132,9 @@ def test_dj_rest_auth_through_the_edge_the_app_passes_and_the_backends_flaws_are
     assert not _app_failures(result), output[-4000:]
     assert findings == DJ_REST_AUTH_FINDINGS, output[-4000:]
     assert result.ret == pytest.ExitCode.OK
+    # No session_limit in its accounts file: L7 is skipped, saying why.
+    assert "L7 (backend): not checked behind the edge: the accounts file declares no " \
+           "session_limit" in output
     assert result.parseoutcomes().get("passed", 0) >= 48, result.parseoutcomes()
 
 

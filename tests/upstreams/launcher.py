@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,17 +95,24 @@ def start(mode: str, *, accounts: Path = ACCOUNTS, cors_origins: list[str] | Non
         with open(log_path, "wb") as log:
             _prepare(python, environ, log, log_path)
             port = port or free_port()
+            verbose = os.environ.get("UPSTREAM_VERBOSE") == "1"
             process = subprocess.Popen(
                 [str(python), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
                  "--skip-checks"],
-                cwd=PROJECT, env=environ, stdin=subprocess.DEVNULL, stdout=_output(log),
-                stderr=_output(log))
+                cwd=PROJECT, env=environ, stdin=subprocess.DEVNULL,
+                stdout=None if verbose else subprocess.PIPE,
+                stderr=None if verbose else subprocess.STDOUT)
+            bound = _Bound(process, log) if not verbose else None
             try:
                 upstream = Upstream(f"http://127.0.0.1:{port}", mode, process, data_dir)
-                _wait_until_serving(upstream, log_path)
+                _wait_until_serving(upstream, log_path, bound)
                 yield upstream
             finally:
                 _stop(process)
+                if process.stdout is not None:
+                    if bound is not None:
+                        bound.reader.join(STOP_TIMEOUT)  # it reads to the end of the output
+                    process.stdout.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -125,27 +132,46 @@ def _prepare(python: Path, environ: dict[str, str], log: IO[bytes], log_path: Pa
                              + _tail(log_path))
 
 
-def _wait_until_serving(upstream: Upstream, log_path: Path) -> None:
-    """Ask until the server answers (process start-up: it has no readiness event to wait
-    for, `runserver` prints its banner before it binds), for at most START_TIMEOUT."""
-    deadline = time.monotonic() + START_TIMEOUT
-    pause = 0.02
-    while True:
-        code = upstream.process.poll()
-        if code is not None:
-            raise UpstreamExited(f"the {upstream.mode} upstream exited with {code} before it "
-                                 f"served:\n" + _tail(log_path))
-        try:
-            httpx.get(upstream.url + PROBE_PATH, timeout=2.0)
-            return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise UpstreamExited(f"the {upstream.mode} upstream did not answer at "
-                                 f"{upstream.url} within {START_TIMEOUT:.0f} s:\n"
-                                 + _tail(log_path))
-        time.sleep(pause)
-        pause = min(pause * 2, 0.25)
+class _Bound(threading.Event):
+    """Set once the server has bound its port: runserver prints its banner ("Starting
+    development server at ...") from its `on_bind` callback, after the bind. The server's
+    output goes on to the log, read by a thread so that a full pipe never blocks it; the
+    event is also set when the output ends (the server exited)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        super().__init__()
+        self.reader = threading.Thread(target=self._pump, args=(process, log),
+                                       name="upstream-log", daemon=True)
+        self.reader.start()
+
+    def _pump(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            log.flush()
+            if b"Starting development server at" in line:
+                self.set()
+        self.set()
+
+
+def _wait_until_serving(upstream: Upstream, log_path: Path, bound: _Bound | None) -> None:
+    """Until the server has bound its port (an event: its banner), at most START_TIMEOUT;
+    then one request, which must be answered. (Under UPSTREAM_VERBOSE=1 the output is not
+    read: the request alone, with the whole START_TIMEOUT to connect.)"""
+    if bound is not None and not bound.wait(START_TIMEOUT):
+        raise UpstreamExited(f"the {upstream.mode} upstream did not bind {upstream.url} "
+                             f"within {START_TIMEOUT:.0f} s:\n" + _tail(log_path))
+    code = upstream.process.poll()
+    if code is not None:
+        raise UpstreamExited(f"the {upstream.mode} upstream exited with {code} before it "
+                             f"served:\n" + _tail(log_path))
+    transport = httpx.HTTPTransport(retries=0 if bound is not None else 20)
+    try:
+        with httpx.Client(transport=transport, timeout=START_TIMEOUT) as client:
+            client.get(upstream.url + PROBE_PATH)
+    except httpx.TransportError as exc:
+        raise UpstreamExited(f"the {upstream.mode} upstream at {upstream.url} does not "
+                             f"answer ({exc}):\n" + _tail(log_path)) from None
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
