@@ -7,6 +7,7 @@ is one line that names the flag to fix.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -25,10 +26,14 @@ class LoginSpelling:
 
 
 def login_problem(upstream: str, login: LoginSpelling, accounts: list[tuple[str, str]],
-                  accounts_file: str, timeout: float = 10.0) -> str | None:
+                  accounts_file: str, timeout: float = 10.0,
+                  verify: ssl.SSLContext | bool = True) -> str | None:
     """The first thing that stops a run at `upstream`, in one line; None when every account
-    logs in and its answer has the access token where the profile says."""
-    with httpx.Client(base_url=upstream, timeout=timeout, trust_env=False) as client:
+    logs in and its answer has the access token where the profile says. (`verify`: what a
+    server certificate is checked against: the test CA's, through an edge served over
+    https.)"""
+    with httpx.Client(base_url=upstream, timeout=timeout, trust_env=False,
+                      verify=verify) as client:
         for username, password in accounts:
             body = {login.username_field: username, login.password_field: password}
             try:

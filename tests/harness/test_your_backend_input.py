@@ -158,3 +158,20 @@ def test_a_backend_that_dies_mid_run_is_named_as_gone_not_as_the_apps_failure(
     assert lines and lines[0].startswith("G1: your backend went away during the check — "), \
         result.stdout.str()[-3000:]
     assert "the edge answered" in lines[0] and "The app is not judged" in lines[0]
+
+
+def test_the_edge_over_https_checks_its_accounts_through_the_test_ca(
+        pytester: pytest.Pytester, tmp_path: Path, browser_servers: BrowserServers) -> None:
+    # `--https` serves the edge with the throwaway test CA: the harness's own logins through
+    # it (before the first check) trust that CA, as every client of the harness does. The
+    # backend behind it, on plain http, allows the browser's https origin, as a backend
+    # behind any proxy that ends TLS must.
+    edge_port = free_port()
+    with backend_process("--no-spa", "--allow-origin", f"https://localhost:{edge_port}") as up:
+        result = pytester.runpytest_subprocess(
+            "--pyargs", "harness.conformance", "--upstream", up, "--accounts",
+            _accounts(tmp_path / "a.toml"), "--https", "--backend-port", str(edge_port),
+            "--topology", "same-origin", "-k", "test_S1_", *browser_servers.args("chromium"),
+            *QUIET, timeout=120)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    result.assert_outcomes(passed=1)
