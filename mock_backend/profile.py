@@ -71,6 +71,7 @@ class Kind:
 
     shown: str
     problem: Callable[[Any], str | None]
+    allowed: tuple[str, ...] = ()  # a key with a fixed set of values: those values
 
     def __get_pydantic_core_schema__(self, source: Any,
                                      handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -100,7 +101,17 @@ def _matching(pattern: str | Callable[[str], bool], says: str) -> Callable[[Any]
 def _one_of(*allowed: str) -> Kind:
     return Kind(" \\| ".join(f"`{a}`" for a in allowed),
                 _text(lambda value: None if value in allowed
-                      else f"{value!r} is not one of {', '.join(allowed)}"))
+                      else f"{value!r} is not one of {', '.join(allowed)}"), allowed)
+
+
+def choices(model: type[BaseModel], key: str) -> tuple[str, ...]:
+    """The values a key of a fixed set may take (`RefreshApi`, "method": GET, POST), as the
+    format declares them: tests that must cover every shape a profile can take read them
+    here, not from a list of their own."""
+    for meta in model.model_fields[key].metadata:
+        if isinstance(meta, Kind) and meta.allowed:
+            return meta.allowed
+    raise KeyError(f"{model.__name__}.{key} is not a key with a fixed set of values")
 
 
 def _status_problem(value: Any) -> str | None:
