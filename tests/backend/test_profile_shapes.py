@@ -80,28 +80,30 @@ def _states(control: BackendClient) -> list[tuple[int, str, str | None]]:
     return [(f.generation, f.state, f.reason) for f in control.sessions()]
 
 
+def _refused_and_nothing_rotates(speak: tuple[BackendClient, Outsider],
+                                 **flaw: object) -> None:
+    """A refresh sent with `flaw` (an Outsider.refresh keyword) is refused with 403 and
+    rotates nothing; the same refresh without it goes through."""
+    control, client = speak
+    value = _logged_in(client)
+    answer = client.refresh(value, **flaw)  # type: ignore[arg-type]
+    assert answer.status_code == 403, answer.text
+    assert "set-cookie" not in answer.headers and "accessToken" not in answer.text
+    assert _states(control) == [(0, "live", None)]
+    _rotate(client, value)
+
+
 @pytest.mark.parametrize("speak", WITH_CSRF, ids=[p.name for p in WITH_CSRF], indirect=True)
 def test_a_refresh_without_the_profiles_csrf_header_is_refused_and_rotates_nothing(
         speak: tuple[BackendClient, Outsider]) -> None:
     # A sibling site's <img> (a GET) or form (a POST) sends no custom header.
-    control, client = speak
-    value = _logged_in(client)
-    answer = client.refresh(value, csrf_header=False)
-    assert answer.status_code == 403, answer.text
-    assert "set-cookie" not in answer.headers and "accessToken" not in answer.text
-    assert _states(control) == [(0, "live", None)]
-    _rotate(client, value)  # with the header it goes through
+    _refused_and_nothing_rotates(speak, csrf_header=False)
 
 
 @pytest.mark.parametrize("speak", SHAPES, ids=[p.name for p in SHAPES], indirect=True)
 def test_a_refresh_from_a_foreign_origin_is_refused_and_rotates_nothing(
         speak: tuple[BackendClient, Outsider]) -> None:
-    control, client = speak
-    value = _logged_in(client)
-    answer = client.refresh(value, origin=FOREIGN)
-    assert answer.status_code == 403, answer.text
-    assert _states(control) == [(0, "live", None)]
-    _rotate(client, value)
+    _refused_and_nothing_rotates(speak, origin=FOREIGN)
 
 
 @pytest.mark.parametrize("speak", SHAPES, ids=[p.name for p in SHAPES], indirect=True)
