@@ -80,22 +80,24 @@ class Check(Verdict):
     def expired_after_login(self, path: str = "/", user: str = "alice") -> LoggedIn:
         """Log in, then the access token expires (on the backend clock)."""
         situation = self.logged_in(path, user)
-        self.expire_access_token()
-        return LoggedIn(self.backend.journal().last_seq, situation.token) \
-            if self._probed_expiry else situation
+        if self.expire_access_token():  # the probe is not the app's: the situation after it
+            return LoggedIn(self.backend.mark(), situation.token)
+        return situation
 
-    def expire_access_token(self) -> None:
+    def expire_access_token(self) -> bool:
         """The app's access token expires (on the backend clock). Behind the edge the first
         expiry also asks the team's backend, once, how it answers an expired token: an app
-        can only refresh on an answer it can recognise (a probe, marked in the journal)."""
+        can only refresh on an answer it can recognise (a probe, marked in the journal).
+        Whether it probed now."""
         self.backend.expire_access_token()
-        self.probe_expired_answer()
+        return self.probe_expired_answer()
 
-    def probe_expired_answer(self) -> None:
+    def probe_expired_answer(self) -> bool:
         """Behind the edge, once per check, with the app's access token expired: the team's
-        backend must answer it as an app can recognise (the backend's part)."""
+        backend must answer it as an app can recognise (the backend's part). Whether it
+        probed now."""
         if self.facts.upstream is None or self.outsider is None or self._probed_expiry:
-            return
+            return False
         self._probed_expiry = True
         token = self.backend.journal().current_access_token()
         answer = self.outsider.get(self.facts.current_user.path, token)
@@ -108,6 +110,7 @@ class Check(Verdict):
                           f"{answer.status_code}"
                           + (f" with WWW-Authenticate {challenge!r}" if challenge
                              else " without WWW-Authenticate"), needed=True)
+        return True
 
     def item_count(self, user: str = "alice") -> int:
         """How many items the list page must show for `user`. The harness's backend resets

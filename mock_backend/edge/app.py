@@ -383,9 +383,7 @@ class _Exchange:
                 self.lineage = edge.lineage.refreshed(self.presented,
                                                       issued.id if issued else None,
                                                       issued_end, now)
-                family = edge.lineage.lookup(issued.id) if issued else None
-                owner = next((f["user"] for f in edge.families()
-                              if family and f["id"] == family[0]), None)
+                owner = edge.lineage.user_of(issued.id) if issued else None
             if isinstance(access, str) and isinstance(owner, str):
                 o.owners[view(access).id] = owner
         elif self.kind == "refresh" and 400 <= status < 500:
@@ -393,7 +391,7 @@ class _Exchange:
                                                 now)
         elif self.kind == "logout" and 200 <= status < 300:
             self.lineage = edge.lineage.logged_out(self.presented, now)
-        elif answer is not None or isinstance(_json_any(body), list):
+        elif edge.is_list(scope["method"], scope["path"]) and status == 200:
             self._count_items(scope, body, profile)
 
     def _learn(self, access: str | None, answer: dict[str, Any] | None, expires_field: str,
@@ -412,7 +410,7 @@ class _Exchange:
                 o.ends[token.id] = end
                 self.access_ends = end
             if token.is_jwt:
-                o.alg = _alg_of(access) or o.alg
+                o.alg = token.alg or o.alg
         if refresh:
             token = view(refresh)
             if token.exp is not None and token.iat is not None:
@@ -581,14 +579,4 @@ def _cookie_attributes(header: str) -> dict[str, Any]:
     return {"http_only": "httponly" in attrs, "secure": "secure" in attrs,
             "same_site": attrs.get("samesite", "").capitalize() or "Lax",
             "host_only": "domain" not in attrs}
-
-
-def _alg_of(token: str) -> str | None:
-    import jwt
-
-    try:
-        alg = jwt.get_unverified_header(token).get("alg")
-    except jwt.PyJWTError:
-        return None
-    return alg if isinstance(alg, str) else None
 

@@ -107,20 +107,24 @@ async def send_upstream(clients: Clients, method: str, url: str,
     connection, and once more on a new one if that connection closes before an answer; any
     other request, on a new connection of its own, and never again (a refresh or a POST sent
     twice would be the edge's doing, not the app's)."""
-    again = method in IDEMPOTENT and isinstance(content, bytes)
-    client = clients.kept_alive if again else clients.fresh
-    for attempt in (1, 2):
-        request = client.build_request(method, url, headers=headers, content=content)
+    if method in IDEMPOTENT and isinstance(content, bytes):
         try:
-            return await client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-                httpx.WriteError) as exc:
-            if again and attempt == 1:
-                client = clients.fresh
-                continue
-            raise UpstreamGone(f"{type(exc).__name__}: {exc}" if str(exc)
-                               else type(exc).__name__) from exc
-    raise AssertionError("unreachable")
+            return await _send(clients.kept_alive, method, url, headers, content)
+        except UpstreamGone:
+            pass  # a kept-alive connection closed under it: once more, on a new one
+    return await _send(clients.fresh, method, url, headers, content)
+
+
+async def _send(client: httpx.AsyncClient, method: str, url: str,
+                headers: list[tuple[bytes, bytes]],
+                content: bytes | AsyncIterator[bytes]) -> httpx.Response:
+    request = client.build_request(method, url, headers=headers, content=content)
+    try:
+        return await client.send(request, stream=True)
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
+            httpx.WriteError) as exc:
+        raise UpstreamGone(f"{type(exc).__name__}: {exc}" if str(exc)
+                           else type(exc).__name__) from exc
 
 
 @dataclass

@@ -71,6 +71,12 @@ class Lineage:
             found = self._values.get(value_id)
             return (found.family.id, found.generation) if found else None
 
+    def user_of(self, value_id: str) -> str | None:
+        """Whose session a value belongs to, as its family's login said."""
+        with self._lock:
+            found = self._values.get(value_id)
+            return found.family.user if found else None
+
     def expires_at(self, value_id: str) -> float | None:
         """When a value may no longer be used: its own `exp`, else its family's lifetime."""
         with self._lock:

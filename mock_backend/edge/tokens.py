@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -18,15 +19,22 @@ class TokenView:
     exp: float | None  # the JWT's `exp`, None for an opaque token
     iat: float | None
     is_jwt: bool
+    alg: str | None = None  # a JWT header's `alg`
 
 
+@lru_cache(maxsize=4096)  # a token is seen on every request that carries it
 def view(value: str) -> TokenView:
     claims = _claims(value)
     if claims is None:
         return TokenView(digest(value), None, None, False)
     jti = claims.get("jti")
+    try:
+        alg = jwt.get_unverified_header(value).get("alg")
+    except jwt.PyJWTError:
+        alg = None
     return TokenView(jti if isinstance(jti, str) and jti else digest(value),
-                     _number(claims.get("exp")), _number(claims.get("iat")), True)
+                     _number(claims.get("exp")), _number(claims.get("iat")), True,
+                     alg if isinstance(alg, str) else None)
 
 
 def digest(value: str) -> str:
