@@ -57,10 +57,13 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
                       f"the request that needed refresh {round_ + 1} ended with {res.status}",
                       f"refreshes: {evidence.tally(refreshes)}")
         values.append(held())
-    check.backend_part(None not in values and len(set(values)) == 3,
-                       f"each refresh sets a new {value}",
-                       f"{len(set(values) - {None})} distinct values over login and two "
-                       f"refreshes", needed=True)
+        # The backend's part, before the next round stands on it: a backend that keeps the
+        # value has the app send a retired one next, through no fault of the app.
+        check.backend_part(values[-1] is not None and values[-1] not in values[:-1],
+                           f"each refresh rotates the {value}: it sets a new one",
+                           f"after refresh {round_ + 1} the app holds "
+                           f"{'no value' if values[-1] is None else 'the value it had'}",
+                           needed=True)
     generations = [e.refresh_generation for e in backend.journal().refreshes()]
     check.require(generations == [0, 1], f"each refresh sends the newest {value}",
                   f"the refreshes carried generations {generations}")
