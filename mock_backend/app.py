@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
                        prefixes=("/api/", "/__harness/"),
                        paths=frozenset(e.path for e in profile.endpoints.values()),
-                       form_paths=profile.form_paths)
+                       form_paths=profile.form_paths, any_paths=profile.paths_taking("any"))
+    if profile.behaviour.trailing_slash == "strict":
+        app.add_middleware(AppendSlash, paths=frozenset(
+            e.path for e in profile.endpoints.values() if e.path.endswith("/")))
     if settings.allow_origins:
         # Exact origins with credentials; never "*" (Fetch standard: credentials forbid it).
         headers = ["Authorization", "Content-Type", settings.csrf_header,
@@ -85,4 +88,25 @@ class PageLoadsReachTheSpa:
             if b"text/html" in accept:
                 await self.spa(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class AppendSlash:
+    """Django's `APPEND_SLASH`, for an API profile whose backend is strict about trailing
+    slashes: a request to a path that lacks the slash of one of the API's paths is answered
+    301 to the path with it, whatever its method (a browser follows the redirect of a POST
+    with a GET). Without it, the router redirects with 307, which keeps the method."""
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
+        self.app, self.paths = app, paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] + "/" in self.paths:
+            query = scope.get("query_string", b"").decode("latin-1")
+            location = scope["path"] + "/" + (f"?{query}" if query else "")
+            await send({"type": "http.response.start", "status": 301,
+                        "headers": [(b"location", location.encode("latin-1")),
+                                    (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await self.app(scope, receive, send)

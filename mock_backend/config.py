@@ -85,7 +85,9 @@ class Settings:
     issuer: str = "mock-backend"
     audience: str = "spa"
     csrf_header: str = FROM_PROFILE
-    max_families_per_user: int = 5
+    # None: the API profile's `behaviour.session_limit` (0: no limit). Set, it changes what
+    # the backend does and not what its facts promise: a backend that breaks its promise.
+    max_families_per_user: int | None = None
     max_body_bytes: int = 64 * 1024
     # log2 of scrypt's n for the demo users' password hashes (MIN_PASSWORD_COST to
     # MAX_PASSWORD_COST in mock_backend.security). Lower only where the passwords are public

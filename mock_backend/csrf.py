@@ -7,6 +7,7 @@ cross-site form cannot send and a cross-origin fetch can send only after a CORS 
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from fastapi import Request
@@ -30,7 +31,14 @@ def _origin_of(scheme: str, host: str) -> str | None:
         return None
 
 
+# The double-submit defence (an API profile's `behaviour.csrf = "double-submit"`), with
+# Django's names: a readable cookie set at login, echoed by scripts in a header.
+DOUBLE_SUBMIT_COOKIE, DOUBLE_SUBMIT_HEADER = "csrftoken", "X-CSRFToken"
+
+
 def check_origin(request: Request, settings: Settings) -> None:
+    if settings.api_profile.behaviour.csrf != "origin":
+        return  # a backend that checks no Origin (SameSite alone, or a double submit)
     origin = request.headers.get("origin")
     if origin is not None:
         allowed = {*settings.allow_origins, own_origin(request)}
@@ -41,6 +49,16 @@ def check_origin(request: Request, settings: Settings) -> None:
 
 
 def check_csrf(request: Request, settings: Settings) -> None:
+    defence = settings.api_profile.behaviour.csrf
+    if defence == "none":
+        return
+    if defence == "double-submit":
+        cookie = request.cookies.get(DOUBLE_SUBMIT_COOKIE, "")
+        header = request.headers.get(DOUBLE_SUBMIT_HEADER, "")
+        if not cookie or not secrets.compare_digest(cookie.encode(), header.encode()):
+            raise ApiError(403, "csrf_failed", f"CSRF failed: the {DOUBLE_SUBMIT_HEADER} header "
+                                               f"must echo the {DOUBLE_SUBMIT_COOKIE} cookie")
+        return
     check_origin(request, settings)
     # An API profile without a custom header ("") keeps the origin checks and SameSite=Strict.
     if settings.csrf_header and not request.headers.get(settings.csrf_header, "").strip():

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from mock_backend.errors import insufficient_scope, invalid_request, unauthorized
+from mock_backend.errors import ApiError, insufficient_scope, invalid_request, unauthorized
 from mock_backend.security import AccessClaims, InvalidAccessToken
 from mock_backend.sessions import on_the_loop_unless_busy
 from mock_backend.state import Backend
@@ -50,17 +50,35 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
+def unauthenticated(backend: Backend, message: str, *, token_sent: bool) -> ApiError:
+    """The answer to a missing, garbage or expired access token: 401 with its RFC 6750
+    challenge, or as the API profile's behaviour says (a 403, no challenge)."""
+    behaviour = backend.settings.api_profile.behaviour
+    error = unauthorized(message, token_sent=token_sent)
+    error.status = behaviour.unauthenticated_status
+    if not behaviour.www_authenticate:
+        error.headers = {}
+    return error
+
+
 async def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
     token = bearer_token(request)
+    cookie = backend.settings.api_profile.cookie.access_name
+    if token is None and cookie:  # a backend that reads the access token from a cookie too
+        token = request.cookies.get(cookie) or None
     if token is None:
-        raise unauthorized("authentication required", token_sent=False)
+        raise unauthenticated(backend, "authentication required", token_sent=False)
     try:
         claims = backend.signer.verify(token, backend.clock.now())
     except InvalidAccessToken:
-        raise unauthorized("the access token is invalid or expired", token_sent=True) from None
-    # `sid` binds the token to its refresh family: logout revokes both at once.
-    if not await on_the_loop_unless_busy(backend.sessions.is_live, claims.sid):
-        raise unauthorized("the session of this access token has ended", token_sent=True)
+        raise unauthenticated(backend, "the access token is invalid or expired",
+                              token_sent=True) from None
+    # `sid` binds the token to its refresh family: logout revokes both at once (unless the
+    # profile's tokens are honoured until `exp`, as a stateless JWT is).
+    if backend.settings.api_profile.behaviour.access_tokens == "end-with-session" and \
+            not await on_the_loop_unless_busy(backend.sessions.is_live, claims.sid):
+        raise unauthenticated(backend, "the session of this access token has ended",
+                              token_sent=True)
     return claims
 
 

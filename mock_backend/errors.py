@@ -1,4 +1,5 @@
-"""Every error leaves as `{"error": code, "message": text}`: no stack traces, no echoed input."""
+"""Every error leaves as `{"error": code, "message": text}`, or in the shape the API profile's
+`behaviour.error_body` names: no stack traces, no echoed input."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ class ApiError(Exception):
     """An error answer with a stable machine-readable code."""
 
     def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None,
+                 body: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        self.body = body  # a body of its own, instead of the profile's shape of code and message
 
 
 def bearer_challenge(*, token_sent: bool) -> dict[str, str]:
@@ -51,10 +54,40 @@ def insufficient_scope(scope: str) -> ApiError:
                     {"WWW-Authenticate": _REALM + f', error="insufficient_scope", scope="{scope}"'})
 
 
+# Django REST framework's codes for ours, where its answer carries one: SimpleJWT's refusal of
+# a token is `token_not_valid`; an answer without credentials has no code at all.
+_DRF_CODES = {"invalid_token": "token_not_valid", "invalid_refresh_token": "token_not_valid",
+              "unauthorized": None, "forbidden_origin": "permission_denied",
+              "csrf_header_missing": "permission_denied", "csrf_failed": "permission_denied",
+              "not_found": None, "method_not_allowed": None}
+
+
+def error_body(shape: str, code: str, message: str) -> dict[str, object]:
+    """An error's body in a profile's `error_body` shape: `reference` `{error, message}`,
+    `drf` Django REST framework's `{detail, code}`, `oauth` RFC 6749 section 5.2's
+    `{error, error_description}`."""
+    if shape == "drf":
+        drf_code = _DRF_CODES.get(code, code)
+        return {"detail": message, **({"code": drf_code} if drf_code else {})}
+    if shape == "oauth":
+        return {"error": code, "error_description": message}
+    return {"error": code, "message": message}
+
+
 def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status,
+                   headers: dict[str, str] | None = None,
+                   shape: str = "reference") -> JSONResponse:
+    return JSONResponse(error_body(shape, code, message), status_code=status,
                         headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _shape(request: Request) -> str:
+    """The error-body shape of the app's API profile (the reference's for an app without
+    one)."""
+    backend = getattr(request.app.state, "backend", None)
+    settings = getattr(backend, "settings", None)
+    profile = getattr(settings, "api_profile", None)
+    return profile.behaviour.error_body if profile is not None else "reference"
 
 
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
@@ -64,7 +97,10 @@ _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        if exc.body is not None:
+            return JSONResponse(exc.body, status_code=exc.status,
+                                headers={"Cache-Control": "no-store", **exc.headers})
+        return error_response(exc.status, exc.code, exc.message, exc.headers, _shape(request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,7 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}),
+                              _shape(request))
 
     @app.exception_handler(StoreUnavailable)
     async def _store(request: Request, exc: StoreUnavailable) -> JSONResponse:

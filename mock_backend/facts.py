@@ -31,9 +31,14 @@ def facts_payload(backend: Backend) -> dict[str, Any]:
         # Every table and key of the API profile, named as the profile's file names them;
         # the cookie, CSRF and failure settings given beside the profile are in it already.
         "profile": profile.describe(),
-        # What set_refresh_cookie sets: the attributes are fixed, name and path are settings.
+        # What set_refresh_cookie sets: name and path are settings, the rest the profile's.
         "cookie": {"name": s.cookie_name, "path": s.cookie_path, "http_only": True,
-                   "secure": True, "same_site": "Strict", "host_only": True},
+                   "secure": profile.cookie.secure, "same_site": profile.cookie.same_site,
+                   "host_only": True},
+        # Where the profile asks for behaviour other than the reference's: the backend stands
+        # in for another one, whose findings the checks then report as such.
+        "stands_in": profile.behaviour_not_the_references(),
+        "session_limit": profile.behaviour.session_limit or None,
         "csrf_header": {"name": s.csrf_header, "value": CSRF_VALUE},
         "refresh_failure_status": s.refresh_failure_status,
         "lifetimes": {"access": s.access_ttl, "refresh": s.refresh_ttl,

@@ -127,6 +127,25 @@ def _strings_problem(value: Any) -> str | None:
     return f"{value!r} is not a table of strings, e.g. {{ grant_type = \"refresh_token\" }}"
 
 
+def _flag_problem(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"{value!r} is not true or false"
+
+
+def _limit_problem(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
+        return f"{value!r} is not a whole number from 0 (no limit) to 10000"
+    return None
+
+
+def _statuses(*allowed: int) -> Kind:
+    def problem(value: Any) -> str | None:
+        if isinstance(value, bool) or value not in allowed:
+            return f"{value!r} is not one of {', '.join(map(str, allowed))}"
+        return None
+
+    return Kind(" \\| ".join(f"`{s}`" for s in allowed), problem)
+
+
 _FIELD = r"[A-Za-z_][A-Za-z0-9_.-]*"
 FAILURE_STATUSES = (400, 401, 403)
 
@@ -139,9 +158,11 @@ HeaderName = Annotated[str, Kind("a header name, or `\"\"` for none", _matching(
     lambda value: value == "" or is_header_name(value), "is not a header name (\"\" for none)"))]
 CookieName = Annotated[str, Kind("a cookie name", _matching(is_cookie_name,
                                                             "is not a cookie name"))]
+OptionalCookie = Annotated[str, Kind("a cookie name, or `\"\"` for none", _matching(
+    lambda value: value == "" or is_cookie_name(value), "is not a cookie name (\"\" for none)"))]
 Status = Annotated[int, Kind(" \\| ".join(f"`{s}`" for s in FAILURE_STATUSES), _status_problem)]
 Strings = Annotated[dict[str, str], Kind("a table of strings", _strings_problem)]
-BodyFormat = Annotated[str, _one_of("json", "form")]
+BodyFormat = Annotated[str, _one_of("json", "form", "any")]
 
 
 def _rule(key: str, problem: str) -> PydanticCustomError:
@@ -286,6 +307,14 @@ class RefreshCookie(_Table):
     path: UrlPath = Field(default="/api", description="the refresh cookie's `Path`: with "
                                                       "transport `cookie` it must cover the "
                                                       "refresh and the logout paths")
+    same_site: Annotated[str, _one_of("Strict", "Lax", "None")] = Field(
+        default="Strict", description="the refresh cookie's `SameSite`")
+    secure: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+        default=True, description="whether the refresh cookie is `Secure`")
+    access_name: OptionalCookie = Field(
+        default="", description="an HttpOnly cookie carrying the access token beside the "
+                                "refresh cookie, read as the access token when a request has "
+                                "no `Authorization` header (`\"\"`: none)")
 
 
 class Resources(_Table):
@@ -322,6 +351,70 @@ class Resources(_Table):
         return Endpoint("GET", self.admin_path)
 
 
+class Behaviour(_Table):
+    """What the backend does, beside how its API is spelled: each key's default is the
+    reference's behaviour, and a profile that names another backend says where that backend
+    differs (a built-in writes in its file where each value was measured or read)."""
+
+    reuse: Annotated[str, _one_of("revoke-family", "refuse-value", "accept")] = Field(
+        default="revoke-family",
+        description="a replayed retired refresh value: refused and its whole family revoked "
+                    "(RFC 9700 section 4.14.2); refused alone, the family lives on (a "
+                    "blacklist); or accepted, rotating again (a fork)")
+    concurrent_refresh: Annotated[str, _one_of("one-wins", "fork")] = Field(
+        default="one-wins",
+        description="concurrent refreshes of one value: one succeeds and the others are "
+                    "refused without revoking; or each succeeds with a successor of its own, "
+                    "all of them usable")
+    refused_refresh: Annotated[str, _one_of("clears-cookie", "keeps-cookie")] = Field(
+        default="clears-cookie",
+        description="whether a refused refresh clears the refresh cookie (transport "
+                    "`cookie`), or leaves it in the browser")
+    logout: Annotated[str, _one_of("family", "value")] = Field(
+        default="family", description="what a logout ends: the whole family, or only the "
+                                      "refresh value it presented")
+    access_tokens: Annotated[str, _one_of("end-with-session", "valid-until-exp")] = Field(
+        default="end-with-session",
+        description="whether an access token is refused once its session ends (logout, "
+                    "reuse), or honoured until its `exp` whatever happens (a stateless JWT)")
+    session_limit: Annotated[int, Kind("a whole number, `0` for none", _limit_problem)] = \
+        Field(default=5, description="how many sessions a user may have; a login beyond it "
+                                     "evicts the least recently used (`0`: no limit)")
+    unauthenticated_status: Annotated[int, _statuses(401, 403)] = Field(
+        default=401, description="the answer to a missing, garbage or expired access token")
+    www_authenticate: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+        default=True, description="whether that answer carries `WWW-Authenticate: Bearer` "
+                                  "(RFC 6750 section 3)")
+    error_body: Annotated[str, _one_of("reference", "drf", "oauth")] = Field(
+        default="reference",
+        description="the shape of error bodies: `{error, message}`; Django REST framework's "
+                    "`{detail, code}` (a failed login `{non_field_errors: [...]}` when its "
+                    "status is 400, `{detail}` when 401); OAuth's `{error, "
+                    "error_description}` (RFC 6749 section 5.2)")
+    login_failure_status: Annotated[int, _statuses(400, 401)] = Field(
+        default=401, description="the status of a login with a wrong password")
+    trailing_slash: Annotated[str, _one_of("lenient", "strict")] = Field(
+        default="lenient",
+        description="a request missing the trailing slash of a path that has one: "
+                    "redirected with 307, which keeps the method; or with 301, as Django's "
+                    "`APPEND_SLASH` does (a browser follows it with a GET)")
+    refresh_body_field: OptionalField = Field(
+        default="", description="a body field read for the refresh value before the cookie "
+                                "when it is there and not empty, as dj-rest-auth reads both "
+                                "(`\"\"`: only where `refresh.transport` says)")
+    access_expiration_field: OptionalField = Field(
+        default="", description="a field of the login and refresh answers with the access "
+                                "token's absolute expiry in ISO 8601, beside or instead of "
+                                "the lifetime in seconds (`\"\"`: none)")
+    csrf: Annotated[str, _one_of("origin", "none", "double-submit")] = Field(
+        default="origin",
+        description="the CSRF defence of the cookie-authenticated endpoints: Origin and "
+                    "`Sec-Fetch-Site` checks with `refresh.csrf_header`; none (SameSite "
+                    "alone); or double submit (login sets a readable `csrftoken` cookie, and "
+                    "refresh and logout require `X-CSRFToken` equal to it)")
+
+
+
 # The key each endpoint's path is written at, for the rules that name it.
 _ENDPOINT_KEYS = {"login": "login.path", "refresh": "refresh.path", "logout": "logout.path",
                   "current_user": "resources.current_user", "list": "resources.list",
@@ -337,6 +430,7 @@ class ApiProfile(_Table):
     logout: LogoutApi = Field(default_factory=LogoutApi, description="`[logout]`")
     cookie: RefreshCookie = Field(default_factory=RefreshCookie, description="`[cookie]`")
     resources: Resources = Field(default_factory=Resources, description="`[resources]`")
+    behaviour: Behaviour = Field(default_factory=Behaviour, description="`[behaviour]`")
 
     @model_validator(mode="after")
     def _endpoints_apart(self) -> ApiProfile:
@@ -354,7 +448,24 @@ class ApiProfile(_Table):
         problem = _cookie_problem(self)
         if problem:
             raise _rule("cookie.path", problem)
+        if self.cookie.same_site == "None" and not self.cookie.secure:
+            raise _rule("cookie.secure", "must be true with same_site \"None\": browsers "
+                                         "refuse a SameSite=None cookie that is not Secure")
+        if self.cookie.access_name == self.cookie.name:
+            raise _rule("cookie.access_name", f"{self.cookie.name!r} is the refresh cookie")
         return self
+
+    def behaviour_not_the_references(self) -> dict[str, Any]:
+        """The behaviour this profile asks for where it is not the reference's (`[behaviour]`,
+        and the refresh cookie's attributes), by dotted key: the backend then stands in for
+        another backend, and the checks name what it does as that backend's findings."""
+        reference = ApiProfile()
+        found = {f"behaviour.{key}": value for key, value in self.behaviour.model_dump().items()
+                 if getattr(reference.behaviour, key) != value}
+        for key in ("same_site", "secure", "access_name"):
+            if getattr(self.cookie, key) != getattr(reference.cookie, key):
+                found[f"cookie.{key}"] = getattr(self.cookie, key)
+        return found
 
     @property
     def cookie_name(self) -> str:
@@ -376,15 +487,20 @@ class ApiProfile(_Table):
         """Paths whose answers hand out tokens."""
         return frozenset({self.login.path, self.refresh.path})
 
-    @property
-    def form_paths(self) -> frozenset[str]:
-        """Paths that take an application/x-www-form-urlencoded body."""
+    def paths_taking(self, body_format: str) -> frozenset[str]:
+        """Paths whose body is of `body_format`: `form` (application/x-www-form-urlencoded)
+        or `any` (JSON or form, by its Content-Type)."""
         refresh = self.refresh
-        in_body = refresh.transport == "body"
+        in_body = refresh.transport == "body" or bool(self.behaviour.refresh_body_field)
         return frozenset(p for p, body in ((self.login.path, self.login.body),
                                             (refresh.path, refresh.body),
                                             (self.logout.path, refresh.body if in_body else ""))
-                         if body == "form")
+                         if body == body_format)
+
+    @property
+    def form_paths(self) -> frozenset[str]:
+        """Paths that take an application/x-www-form-urlencoded body."""
+        return self.paths_taking("form")
 
     def describe(self) -> dict[str, Any]:
         """The profile as `/__harness/facts` gives it: its name, and every table and key

@@ -37,8 +37,10 @@ def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
 class RequestLimits:
     def __init__(self, app: ASGIApp, max_body_bytes: int, prefixes: tuple[str, ...],
                  paths: frozenset[str] = frozenset(),
-                 form_paths: frozenset[str] = frozenset()) -> None:
+                 form_paths: frozenset[str] = frozenset(),
+                 any_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.any_paths = any_paths  # JSON or form, by the Content-Type
         self.max_body = max_body_bytes
         self.prefixes = prefixes
         self.paths = paths
@@ -59,7 +61,10 @@ class RequestLimits:
         elif has_body and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             form = scope["path"] in self.form_paths
-            if media.decode("latin-1") not in (_FORM_TYPES if form else _JSON_TYPES):
+            allowed = _FORM_TYPES if form else _JSON_TYPES
+            if scope["path"] in self.any_paths:
+                allowed = _JSON_TYPES + _FORM_TYPES
+            if media.decode("latin-1") not in allowed:
                 wanted = _FORM_TYPES[0] if form else _JSON_TYPES[0]
                 rejection = _error(415, "unsupported_media_type",
                                    f"request bodies must be {wanted}")

@@ -63,8 +63,28 @@ class IssuedRefresh:
 class SessionPolicy:
     refresh_ttl: float
     reuse_grace: float
-    max_families_per_user: int
+    max_families_per_user: int  # 0: no limit
     race_window: float
+    # What a backend other than the reference does (an API profile's `[behaviour]`): a
+    # replayed retired value revokes the family (`revoke-family`), is refused alone
+    # (`refuse-value`) or still rotates (`accept`); concurrent refreshes of one value leave
+    # one winner (`one-wins`) or each get a successor (`fork`); a logout ends the family
+    # (`family`) or the value it presented (`value`).
+    reuse: str = "revoke-family"
+    concurrent: str = "one-wins"
+    logout: str = "family"
+
+    @property
+    def values_retire_one_by_one(self) -> bool:
+        """Whether a family may hold several usable values at once (forks), so that a value
+        is retired by its own use rather than by its family's newer generation."""
+        return self.concurrent == "fork" or self.reuse == "accept"
+
+
+# The store keeps, beside a value's own record, a marker record when the value alone is
+# retired (a blacklist, as SimpleJWT keeps one): used up by its rotation, or ended by a
+# logout that ends only the value it presented.
+_USED, _ENDED = "used:", "ended:"
 
 
 class RefreshSessions:
@@ -80,8 +100,9 @@ class RefreshSessions:
         value = new_refresh_value()
 
         def body(tx: StoreTransaction) -> None:
+            limit = self.policy.max_families_per_user
             live = sorted(iter_live(tx.families(user_id), now), key=lambda f: f.last_used_at)
-            excess = len(live) - self.policy.max_families_per_user + 1
+            excess = len(live) - limit + 1 if limit else 0
             for old in live[:max(excess, 0)]:
                 old.state, old.reason = "revoked", "evicted"
                 tx.put_family(old)
@@ -123,7 +144,8 @@ class RefreshSessions:
 
         def body(tx: StoreTransaction) -> IssuedRefresh | RefreshRejected:
             at = now()
-            record = tx.find_token(hash_refresh_value(value))
+            digest = hash_refresh_value(value)
+            record = tx.find_token(digest)
             family = tx.get_family(record.family_id) if record else None
             if record is None or family is None:
                 raise RefreshRejected("unknown")
@@ -131,21 +153,38 @@ class RefreshSessions:
                 raise RefreshRejected(f"revoked ({family.reason})")
             if at >= family.expires_at:
                 raise RefreshRejected("expired")
-            if record.generation != family.generation and not self._in_grace(record, family, at):
+            if self.policy.logout == "value" and tx.find_token(_ENDED + digest) is not None:
+                raise RefreshRejected("revoked (logout)")
+            if self.policy.values_retire_one_by_one:
+                retired = tx.find_token(_USED + digest) is not None
+            else:
+                retired = record.generation != family.generation and \
+                    not self._in_grace(record, family, at)
+            if retired:
                 if self._lost_race(record, family, arrived_at):
-                    raise RefreshRejected("superseded by a concurrent refresh", clear_cookie=False)
-                family.state, family.reason = "revoked", "reuse"
-                tx.put_family(family)
-                # Raising here would roll the revocation back: raise after the commit.
-                return RefreshRejected("reused")
+                    if self.policy.concurrent != "fork":
+                        raise RefreshRejected("superseded by a concurrent refresh",
+                                              clear_cookie=False)
+                elif self.policy.reuse == "revoke-family":
+                    family.state, family.reason = "revoked", "reuse"
+                    tx.put_family(family)
+                    # Raising here would roll the revocation back: raise after the commit.
+                    return RefreshRejected("reused")
+                elif self.policy.reuse == "refuse-value":
+                    raise RefreshRejected("reused")
             if checked is not None:
                 checked()
             successor = new_refresh_value()
-            family.generation += 1
+            # One value at a time: the successor is the family's next generation. Values
+            # retired one by one: the successor of its parent, and a fork is a sibling.
+            generation = record.generation + 1 if self.policy.values_retire_one_by_one \
+                else family.generation + 1
+            family.generation = max(family.generation, generation)
             family.rotated_at = family.last_used_at = at
             tx.put_family(family)
-            tx.add_token(TokenRecord(hash_refresh_value(successor), family.id,
-                                     family.generation))
+            if self.policy.values_retire_one_by_one:
+                tx.add_token(TokenRecord(_USED + digest, family.id, record.generation))
+            tx.add_token(TokenRecord(hash_refresh_value(successor), family.id, generation))
             return IssuedRefresh(successor, family)
 
         outcome = self._atomically(body, wait)
@@ -170,14 +209,21 @@ class RefreshSessions:
                 and now - family.rotated_at <= self.policy.reuse_grace)
 
     def revoke(self, value: str | None, reason: str) -> RefreshFamily | None:
-        """Revoke the family the value belongs to, whatever its generation. Idempotent."""
+        """Revoke the family the value belongs to, whatever its generation; or, for a logout
+        under a policy whose logout ends only the value, that value. Idempotent."""
         if not value:
             return None
         digest = hash_refresh_value(value)
+        value_alone = reason == "logout" and self.policy.logout == "value"
 
         def body(tx: StoreTransaction) -> RefreshFamily | None:
             record = tx.find_token(digest)
-            return self._revoke_in(tx, record.family_id, reason) if record else None
+            if record is None:
+                return None
+            if value_alone:
+                tx.add_token(TokenRecord(_ENDED + digest, record.family_id, record.generation))
+                return tx.get_family(record.family_id)
+            return self._revoke_in(tx, record.family_id, reason)
 
         return self._atomically(body)
 

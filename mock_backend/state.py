@@ -32,8 +32,13 @@ class Backend:
     def build(cls, settings: Settings) -> Backend:
         clock = Clock()
         store = open_store(settings.store)
+        behaviour = settings.api_profile.behaviour
+        limit = settings.max_families_per_user
         policy = SessionPolicy(settings.refresh_ttl, settings.reuse_grace,
-                               settings.max_families_per_user, settings.race_window)
+                               behaviour.session_limit if limit is None else limit,
+                               settings.race_window, reuse=behaviour.reuse,
+                               concurrent=behaviour.concurrent_refresh,
+                               logout=behaviour.logout)
         jobs = JobBoard()
         jobs.reset(clock.now())
         return cls(settings=settings, clock=clock,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from typing import Annotated, Any
+import secrets
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 import anyio.from_thread
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, m
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from mock_backend.csrf import check_csrf, check_origin
+from mock_backend.csrf import DOUBLE_SUBMIT_COOKIE, check_csrf, check_origin
 from mock_backend.deps import BackendDep, bearer_token
 from mock_backend.errors import ApiError, bearer_challenge
 from mock_backend.profile import ApiProfile
@@ -57,6 +59,11 @@ async def read_body(request: Request, body_format: str) -> Any:
     """The request body as JSON or as form fields, with FastAPI's own answers for bodies
     it cannot read (400) or that are not JSON (422)."""
     raw = await request.body()
+    if body_format == "any":  # by its Content-Type, as Django REST framework's parsers read
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not raw:
+            return {}
+        body_format = "form" if media == "application/x-www-form-urlencoded" else "json"
     if body_format == "form":
         try:
             return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
@@ -82,35 +89,63 @@ def _validated(model: type[BaseModel], data: Any) -> Any:
                                       for e in exc.errors()]) from None
 
 
-def set_refresh_cookie(response: Response, backend: Backend, issued: IssuedRefresh) -> None:
+def set_refresh_cookie(response: Response, backend: Backend, issued: IssuedRefresh,
+                       access_token: str | None = None) -> None:
+    """The refresh cookie, with the attributes the API profile gives it (the reference's:
+    HttpOnly, Secure, SameSite=Strict), and the access-token cookie beside it when the
+    profile has one."""
     s = backend.settings
+    cookie = s.api_profile.cookie
     remaining = int(issued.family.expires_at - backend.clock.now())
     # Max-Age never outlives the family; no Domain, so the cookie is host-only.
-    if _PLAIN_VALUE.fullmatch(issued.value):  # every value new_refresh_value makes
+    if _PLAIN_VALUE.fullmatch(issued.value) and cookie.same_site == "Strict" and cookie.secure:
         # The header Response.set_cookie writes (SimpleCookie: attributes in sorted order,
-        # nothing to quote), without building a SimpleCookie for it.
+        # nothing to quote), without building a SimpleCookie for it: every value
+        # new_refresh_value makes, with the reference's attributes.
         response.raw_headers.append((b"set-cookie", (
             f"{s.cookie_name}={issued.value}; HttpOnly; Max-Age={max(remaining, 1)}; "
             f"Path={s.cookie_path}; SameSite=strict; Secure").encode("latin-1")))
-        return
-    response.set_cookie(s.cookie_name, issued.value, max_age=max(remaining, 1), path=s.cookie_path,
-                        secure=True, httponly=True, samesite="strict")
+    else:
+        response.set_cookie(s.cookie_name, issued.value, max_age=max(remaining, 1),
+                            path=s.cookie_path, secure=cookie.secure, httponly=True,
+                            samesite=_same_site(cookie.same_site))
+    if cookie.access_name and access_token:
+        response.set_cookie(cookie.access_name, access_token, max_age=int(s.access_ttl),
+                            path=s.cookie_path, secure=cookie.secure, httponly=True,
+                            samesite=_same_site(cookie.same_site))
+
+
+def _same_site(value: str) -> Literal["lax", "strict", "none"]:
+    return "strict" if value == "Strict" else "lax" if value == "Lax" else "none"
 
 
 def clear_refresh_cookie(response: Response, backend: Backend) -> None:
     s = backend.settings
-    response.delete_cookie(s.cookie_name, path=s.cookie_path, secure=True, httponly=True,
-                           samesite="strict")
+    cookie = s.api_profile.cookie
+    for name in (s.cookie_name, cookie.access_name):
+        if name:
+            response.delete_cookie(name, path=s.cookie_path, secure=cookie.secure,
+                                   httponly=True, samesite=_same_site(cookie.same_site))
+
+
+def set_csrf_cookie(response: Response) -> None:
+    """The double-submit defence's cookie: readable by scripts, which echo it in
+    X-CSRFToken (Django's `csrftoken`: SameSite=Lax, not HttpOnly)."""
+    response.set_cookie(DOUBLE_SUBMIT_COOKIE, secrets.token_urlsafe(24), path="/",
+                        samesite="lax", max_age=365 * 86400)
 
 
 def _tokens(backend: Backend, user: User, sid: str, access_field: str,
             expires_field: str) -> dict[str, Any]:
     ttl = backend.settings.access_ttl
-    token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role,
-                                    now=backend.clock.now(), ttl=ttl)
+    now = backend.clock.now()
+    token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role, now=now, ttl=ttl)
     answer: dict[str, Any] = {access_field: token, "tokenType": "Bearer"}
     if expires_field:
         answer[expires_field] = int(ttl)
+    if absolute := backend.settings.api_profile.behaviour.access_expiration_field:
+        ends = datetime.fromtimestamp(int(now) + int(ttl), timezone.utc)
+        answer[absolute] = ends.isoformat().replace("+00:00", "Z")
     return answer
 
 
@@ -119,7 +154,10 @@ def _refresh_rejected(backend: Backend, reason: str, *, value_sent: bool,
     """The refusal of a refresh: a 401 carries its RFC 6750 challenge like every other 401;
     a 400 is the OAuth token endpoint's `invalid_grant` (RFC 6749 section 5.2)."""
     status = backend.settings.refresh_failure_status
-    headers = bearer_challenge(token_sent=value_sent) if status == 401 else {}
+    behaviour = backend.settings.api_profile.behaviour
+    headers = bearer_challenge(token_sent=value_sent) \
+        if status == 401 and behaviour.www_authenticate else {}
+    clear_cookie = clear_cookie and behaviour.refused_refresh == "clears-cookie"
     if clear_cookie and backend.settings.api_profile.refresh.in_cookie:
         failure = Response()
         clear_refresh_cookie(failure, backend)
@@ -173,6 +211,16 @@ async def presented_refresh(request: Request, profile: ApiProfile,
     refresh (`grant_type`) checked too."""
     refresh = profile.refresh
     extra = refresh.extra if check_extra else {}
+    also = profile.behaviour.refresh_body_field
+    if also and refresh.transport != "body" and request.method != "GET":
+        # A backend that reads a body field before the cookie (dj-rest-auth reads both).
+        try:
+            data = await read_body(request, refresh.body)
+        except (ApiError, RequestValidationError):
+            data = None
+        found = data.get(also) if isinstance(data, dict) else None
+        if isinstance(found, str) and found:
+            return found
     if refresh.transport == "cookie":
         value = request.cookies.get(profile.cookie_name)
     elif refresh.transport == "header":
@@ -197,6 +245,20 @@ async def presented_refresh(request: Request, profile: ApiProfile,
             if not isinstance(data, dict) or data.get(key) != wanted:
                 raise ApiError(400, "invalid_request", f"{key} must be {wanted!r}")
     return value or None
+
+
+def _login_refused(profile: ApiProfile) -> ApiError:
+    """A wrong password: 401 with its challenge (the reference), or the status and body
+    the profile's behaviour gives (Django REST framework's serializer error for a 400)."""
+    behaviour = profile.behaviour
+    message = "invalid username or password"
+    status = behaviour.login_failure_status
+    headers = {"WWW-Authenticate": 'Bearer realm="api"'} \
+        if status == 401 and behaviour.www_authenticate else {}
+    body: dict[str, object] | None = None
+    if behaviour.error_body == "drf":
+        body = {"non_field_errors": [message]} if status == 400 else {"detail": message}
+    return ApiError(status, "invalid_credentials", message, headers, body)
 
 
 def build_router(profile: ApiProfile) -> APIRouter:
@@ -231,15 +293,16 @@ def build_router(profile: ApiProfile) -> APIRouter:
         user = await run_in_threadpool(authenticate, body.login, body.password,
                                        backend.settings.password_cost)
         if user is None:
-            raise ApiError(401, "invalid_credentials", "invalid username or password",
-                           {"WWW-Authenticate": 'Bearer realm="api"'})
+            raise _login_refused(profile)
         issued = await run_in_threadpool(backend.sessions.start, user.id, backend.clock.now())
         answer = _tokens(backend, user, issued.family.id, login_api.access_token,
                          login_api.expires_in)
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:
-            set_refresh_cookie(response, backend, issued)
+            set_refresh_cookie(response, backend, issued, answer[login_api.access_token])
+        if profile.behaviour.csrf == "double-submit":
+            set_csrf_cookie(response)
         if login_api.user:
             answer[login_api.user] = user.public()
         return answer
@@ -273,7 +336,7 @@ def build_router(profile: ApiProfile) -> APIRouter:
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:
-            set_refresh_cookie(response, backend, issued)
+            set_refresh_cookie(response, backend, issued, answer[refresh_api.access_token])
         return answer
 
     @router.api_route(profile.logout.path, methods=[profile.logout.method], status_code=204)
@@ -286,7 +349,7 @@ def build_router(profile: ApiProfile) -> APIRouter:
         await record(request, backend, value)
         await run_in_threadpool(backend.sessions.revoke, value, "logout")
         try:  # a valid access token names its family too (covers a missing cookie)
-            token = bearer_token(request)
+            token = bearer_token(request) if profile.behaviour.logout == "family" else None
             if token:
                 sid = backend.signer.verify(token, backend.clock.now()).sid
                 await run_in_threadpool(backend.sessions.revoke_family, sid, "logout")

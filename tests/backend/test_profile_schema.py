@@ -96,7 +96,7 @@ UNKNOWN_OR_MISPLACED = [
     ({"login": {"response": "accessToken"}}, "login.response: must be a table"),
     ({"cookie": ["x"]}, "cookie: must be a table"),
     ({"name": "mine"}, "name: unknown table (known: login, refresh, logout, cookie, "
-                       "resources)"),
+                       "resources, behaviour)"),
     ({"refresh": {"method": "GET", "extra": {"a": "b"}}},
      "refresh.extra: fixed fields need a body (method POST)"),
     ({"refresh": {"extra": {"grant_type": 1}}}, "refresh.extra: {'grant_type': 1} is not a "
@@ -168,6 +168,7 @@ def test_the_facts_profile_has_the_settings_given_beside_it(serve_backend: Serve
     server = serve_backend(api_profile=load_profile("nestjs-cookie"), cookie_name="rt",
                            csrf_header="X-CSRF", refresh_failure_status=403)
     profile = httpx.get(server.url + "/__harness/facts").json()["profile"]
-    assert profile["cookie"] == {"name": "rt", "path": "/auth"}
+    assert profile["cookie"] == {"name": "rt", "path": "/auth", "same_site": "Strict",
+                                 "secure": True, "access_name": ""}
     assert (profile["refresh"]["csrf_header"], profile["refresh"]["failure_status"]) == (
         "X-CSRF", 403)
