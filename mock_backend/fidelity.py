@@ -63,6 +63,7 @@ from mock_backend.profile import ApiProfile, ProfileError, load_profile
 
 PROG = "python -m mock_backend.fidelity"
 CONCURRENT = 20
+ROUNDS = 5
 FOREIGN_ORIGIN = "https://evil.example"
 GARBAGE = "abc.def.ghi"
 TIMEOUT = 30.0
@@ -404,6 +405,13 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _said(response: httpx.Response) -> str:
+    """What a refusal says in a word: its `detail`, `message` or `error`, else nothing."""
+    answer = _json_object(response)
+    text = next((answer[k] for k in ("detail", "message", "error") if k in answer), "")
+    return repr(text) if isinstance(text, str) and text else ""
+
+
 def _note(response: httpx.Response) -> str:
     """A refusal's body and challenge, shown beside its fields (never a token's answer)."""
     if response.status_code < 300:
@@ -502,26 +510,36 @@ class _Run:
 
     # d. concurrent refreshes of one value
     def concurrent(self) -> None:
-        with self.browser() as b:
-            _, value = self.logged_in(b)
-            answers = _at_once(b, value, CONCURRENT)
-        won = [successor for status, successor in answers if 200 <= status < 300]
-        refused = Counter(status for status, _ in answers if not 200 <= status < 300)
+        """Rounds of CONCURRENT refreshes of one value (a fresh login each), until more than
+        one wins or ROUNDS were run: a real backend that can fork does not in every round."""
+        rounds: list[int] = []
+        successors: list[str | None] = []
+        said: Counter[str] = Counter()
+        while len(rounds) < ROUNDS and (not rounds or max(rounds) <= 1):
+            with self.browser() as b:
+                _, value = self.logged_in(b)
+                answers = _at_once(b, value, CONCURRENT)
+            won = [successor for status, successor, _ in answers if 200 <= status < 300]
+            rounds.append(len(won))
+            successors += won
+            said.update(f"{status or 'no answer'} {text}".strip()
+                        for status, _, text in answers if not 200 <= status < 300)
         usable = 0
-        for successor in won:
-            if successor is None:
-                continue
-            with self.browser() as other:
-                usable += 200 <= other.refresh(successor).status_code < 300
-        winners = "none" if not won else "one" if len(won) == 1 else "more than one"
-        successors = ("no successors" if not won else "all" if usable == len(won)
-                      else "none" if not usable else "some")
-        refusals = " ".join(str(s) if s else "no answer" for s in sorted(refused)) or "none"
-        self.observations.steps["refresh.concurrent"] = Observation(
-            "refresh.concurrent",
-            {"winners": winners, "refused status": refusals, "successors usable": successors},
-            f"{len(won)} of {len(answers)} won; {usable} of {len(won)} successors refreshed; "
-            f"refused: {dict(sorted(refused.items())) or 'none'}")
+        for successor in successors:
+            if successor is not None:
+                with self.browser() as other:
+                    usable += 200 <= other.refresh(successor).status_code < 300
+        most = max(rounds)
+        refused = sorted({text.split(" ")[0] for text in said}, key=lambda s: (len(s), s))
+        self.observations.steps["refresh.concurrent"] = Observation("refresh.concurrent", {
+            "winners": "none" if not most else "one" if most == 1 else "more than one",
+            "refused status": " ".join(refused) or "none",
+            "successors usable": ("no successors" if not successors
+                                  else "all" if usable == len(successors)
+                                  else "none" if not usable else "some")},
+            f"won per round of {CONCURRENT}: {', '.join(map(str, rounds))}; {usable} of "
+            f"{len(successors)} successors refreshed; refused: "
+            + (", ".join(f"{n} x {text}" for text, n in said.most_common()) or "none"))
 
     # e. logout
     def logout(self) -> None:
@@ -553,11 +571,12 @@ class _Run:
                         **{"refresh after": str(after.status_code)})
 
 
-def _at_once(browser: Browser, value: str, n: int) -> list[tuple[int, str | None]]:
+def _at_once(browser: Browser, value: str, n: int) -> list[tuple[int, str | None, str]]:
     """`n` refreshes of `value` released together, each from a client holding the browser's
-    cookies: each one's status and the successor it was handed (status 0: no answer)."""
+    cookies: each one's status, the successor it was handed and what a refusal said (status
+    0: no answer)."""
     barrier = threading.Barrier(n)
-    answers: list[tuple[int, str | None]] = [(0, None)] * n
+    answers: list[tuple[int, str | None, str]] = [(0, None, "")] * n
 
     def one(i: int) -> None:
         with browser.copy() as tab:
@@ -566,7 +585,7 @@ def _at_once(browser: Browser, value: str, n: int) -> list[tuple[int, str | None
                 response = tab.refresh(value)
             except (httpx.HTTPError, threading.BrokenBarrierError):
                 return
-            answers[i] = (response.status_code, tab.tokens(response)[1])
+            answers[i] = (response.status_code, tab.tokens(response)[1], _said(response))
 
     threads = [threading.Thread(target=one, args=(i,), name=f"refresh-{i}") for i in range(n)]
     for thread in threads:

@@ -182,6 +182,8 @@ class _Table(BaseModel):
 class LoginResponse(_Table):
     access_token: FieldName = Field(default="accessToken",
                                     description="the field of the access token")
+    token_type: OptionalField = Field(default="tokenType",
+                                      description="the field saying `Bearer`")
     expires_in: OptionalField = Field(
         default="expiresIn", description="the field of the access token's lifetime in seconds")
     user: OptionalField = Field(default="user", description="the field of the signed-in user")
@@ -296,6 +298,9 @@ class LogoutApi(_Table):
     path: UrlPath = Field(default="/api/logout", description="where the logout is")
     method: Annotated[str, _one_of("POST", "DELETE")] = Field(default="POST",
                                                               description="its method")
+    answer: Annotated[str, _one_of("none", "empty", "detail")] = Field(
+        default="none", description="its answer: 204 with no body; 200 `{}` (SimpleJWT's "
+                                    "blacklist); or 200 `{detail}` (dj-rest-auth)")
 
     @property
     def endpoint(self) -> Endpoint:

@@ -121,10 +121,10 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
     check = harness_check
     outsider, facts = _harness_outsider, check.facts
     path, method = getattr(facts, endpoint).path, getattr(facts, endpoint).method
-    if facts.upstream is not None and facts.api.hands_refresh_token_to_scripts:
+    if facts.backend_is_theirs and facts.api.hands_refresh_token_to_scripts:
         pytest.skip("X2 (backend): not applicable: your API takes the refresh token in the "
                     "request, not from a cookie, so another site's page has nothing to send")
-    if facts.upstream is not None and (facts.cookie.same_site == "Strict" or (
+    if facts.backend_is_theirs and (facts.cookie.same_site == "Strict" or (
             facts.cookie.same_site == "Lax" and method != "GET")):
         # A browser never sends such a cookie with another site's request to this endpoint:
         # the backend's part holds without an Origin check. (The harness's own backend is

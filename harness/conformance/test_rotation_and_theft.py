@@ -85,7 +85,7 @@ def _concurrent_refreshes_leave_one_successor(check: Check, outsider: Outsider,
     the first on a new login), so a backend that serializes its rotations is never reported
     and one that forks shows it."""
     facts, backend = check.facts, check.backend
-    rounds = CONCURRENT_ROUNDS if facts.upstream is not None else 1
+    rounds = CONCURRENT_ROUNDS if facts.backend_is_theirs else 1
     for round_ in range(1, rounds + 1):
         assert value is not None
         gate = backend.fault(facts.refresh.path, times=CONCURRENT_REFRESHES,
@@ -145,7 +145,7 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
                        "a replayed, rotated refresh value is refused",
                        f"the replay answered {replay.status_code}", needed=True)
     ends = "a replayed refresh value ends the whole session"
-    if facts.upstream is None:
+    if not facts.backend_is_theirs:
         states = [(f.state, f.reason) for f in check.families()]
         check.backend_part(states == [("revoked", "reuse")], ends,
                            f"families after it: {states}")

@@ -28,7 +28,7 @@ def _refresh_token_out_of_scripts_reach(check: Check) -> None:
     instead = (f"the API ({api.name} profile) gives the refresh token to scripts: the login "
                f"and refresh answers carry it in {api.refresh_refresh_token!r}, and the app "
                f"sends it back {carried}")
-    if check.facts.upstream is not None:
+    if check.facts.backend_is_theirs:
         # A team's backend that hands it out: no app on it can do better, so it is the
         # backend's finding, and the app's part is not judged.
         check.backend_part(False, prop, instead, needed=True)

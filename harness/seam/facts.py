@@ -186,8 +186,13 @@ class BackendFacts:
     # Whether lifetimes.refresh is the backend's own (always, but behind an edge: declared
     # in the accounts file, or read from JWT refresh values).
     refresh_ttl_known: bool = True
-    # Behind an edge: how many sessions a user may have, as the accounts file declares.
+    # How many sessions a user may have: the profile's (the harness's own backend), or as
+    # the accounts file declares (behind an edge); None when there is no limit or none is
+    # declared.
     session_limit: int | None = None
+    # The behaviour the backend's profile asks for where it is not the reference's, by dotted
+    # key (`behaviour.reuse`): the harness's own backend then stands in for another backend.
+    stands_in: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
@@ -220,7 +225,16 @@ class BackendFacts:
                    upstream=_upstream(data),
                    refresh_ttl_known=bool((data.get("edge") or {}).get(
                        "refresh_lifetime_known", True)),
-                   session_limit=_session_limit(data))
+                   session_limit=_session_limit(data),
+                   stands_in=_stands_in(data))
+
+    @property
+    def backend_is_theirs(self) -> bool:
+        """Whether what the backend does is a team's backend's, not the reference's: a
+        team's backend behind the edge, or the harness's own standing in for another one
+        (a profile that asks for its behaviour). A miss in a check's backend part is then a
+        backend finding, not the app's failure."""
+        return self.upstream is not None or bool(self.stands_in)
 
     def user(self, username: str) -> SeedUser:
         for user in self.users:
@@ -252,10 +266,19 @@ def _upstream(data: dict[str, Any]) -> str | None:
 
 
 def _session_limit(data: dict[str, Any]) -> int | None:
-    limit = (data.get("edge") or {}).get("session_limit")
+    key = "edge.session_limit" if "edge" in data else "session_limit"
+    limit = (data.get("edge") or {}).get("session_limit") if "edge" in data \
+        else data.get("session_limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-        raise FactsError("edge.session_limit", "must be a whole number or null")
+        raise FactsError(key, "must be a whole number or null")
     return limit
+
+
+def _stands_in(data: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    found = data.get("stands_in", {})  # a backend older than this fact stands in for none
+    if not isinstance(found, dict):
+        raise FactsError("stands_in", f"expected a table, got {found!r}")
+    return tuple(sorted(found.items()))
 
 
 def _check_version(data: Any) -> None:

@@ -45,7 +45,7 @@ class Check(Verdict):
 
     def __init__(self, check: str, spa: SpaDriver, backend: BackendClient,
                  facts: BackendFacts, outsider: Outsider | None = None) -> None:
-        super().__init__(check, backend_is_theirs=facts.upstream is not None)
+        super().__init__(check, backend_is_theirs=facts.backend_is_theirs)
         self.spa = spa
         self.backend = backend
         self.facts = facts
@@ -96,7 +96,7 @@ class Check(Verdict):
         """Behind the edge, once per check, with the app's access token expired: the team's
         backend must answer it as an app can recognise (the backend's part). Whether it
         probed now."""
-        if self.facts.upstream is None or self.outsider is None or self._probed_expiry:
+        if not self.facts.backend_is_theirs or self.outsider is None or self._probed_expiry:
             return False
         self._probed_expiry = True
         token = self.backend.journal().current_access_token()

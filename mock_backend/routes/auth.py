@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import anyio.from_thread
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
@@ -140,7 +141,7 @@ def _tokens(backend: Backend, user: User, sid: str, access_field: str,
     ttl = backend.settings.access_ttl
     now = backend.clock.now()
     token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role, now=now, ttl=ttl)
-    answer: dict[str, Any] = {access_field: token, "tokenType": "Bearer"}
+    answer: dict[str, Any] = {access_field: token}
     if expires_field:
         answer[expires_field] = int(ttl)
     if absolute := backend.settings.api_profile.behaviour.access_expiration_field:
@@ -297,6 +298,8 @@ def build_router(profile: ApiProfile) -> APIRouter:
         issued = await run_in_threadpool(backend.sessions.start, user.id, backend.clock.now())
         answer = _tokens(backend, user, issued.family.id, login_api.access_token,
                          login_api.expires_in)
+        if login_api.response.token_type:
+            answer[login_api.response.token_type] = "Bearer"
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:
@@ -332,14 +335,13 @@ def build_router(profile: ApiProfile) -> APIRouter:
             raise _refresh_rejected(backend, "unknown", value_sent=True)
         answer = _tokens(backend, user, issued.family.id, refresh_api.access_token,
                          refresh_api.expires_in)
-        answer.pop("tokenType")
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:
             set_refresh_cookie(response, backend, issued, answer[refresh_api.access_token])
         return answer
 
-    @router.api_route(profile.logout.path, methods=[profile.logout.method], status_code=204)
+    @router.api_route(profile.logout.path, methods=[profile.logout.method])
     async def logout(request: Request, backend: BackendDep) -> Response:
         check_csrf(request, backend.settings)
         try:
@@ -355,7 +357,9 @@ def build_router(profile: ApiProfile) -> APIRouter:
                 await run_in_threadpool(backend.sessions.revoke_family, sid, "logout")
         except (ApiError, InvalidAccessToken):
             pass
-        answer = Response(status_code=204)
+        said = profile.logout.answer
+        answer = Response(status_code=204) if said == "none" else JSONResponse(
+            {"detail": "Successfully logged out."} if said == "detail" else {})
         if not hands_out:
             clear_refresh_cookie(answer, backend)
         return answer
