@@ -17,7 +17,8 @@ harness's side, the demo user of the same role that its facts list.
   browser's cookies alone, then nothing at all), with garbage, with an expired token (the
   side's clock moved past `lifetimes.access` of its facts; the edge spoils what has expired,
   so the real backend gives its own invalid-token answer);
-- refresh; the retired value again, from another client; then the successor;
+- refresh; the retired value again, from another client, at once and then past the side's
+  race window and reuse grace (its clock moved); then the successor;
 - 20 concurrent refreshes of one value, and one refresh with each successor;
 - logout (the refresh value where the transport puts it, and the bearer token), then that
   refresh value, then the access token;
@@ -27,10 +28,12 @@ harness's side, the demo user of the same role that its facts list.
 
 Each step is observed as fields: the status, the answer's top-level JSON keys, each
 Set-Cookie's lifetime (persistent, session or cleared) and attributes (SameSite and Path with
-their values, HttpOnly, Secure; no value, no number), whether WWW-Authenticate is there, a
-Location, and what stays usable after it. A difference is one line, `step: field: real=...
-harness=...`. What a real backend decides by a race is compared as a class: how many of the
-concurrent refreshes won (one, more than one), whether all their successors refresh.
+their values, HttpOnly, Secure; no value, no number; of a cleared one its Path alone), whether
+WWW-Authenticate is there, a Location, and what stays usable after it. A difference is one
+line, `step: field: real=... harness=...`. What a real backend decides by a race is compared
+as a class: whether more than one of the concurrent refreshes won (in any of up to five
+rounds: a backend that can fork does not in every round), and whether all their successors
+refresh.
 
 Exit status: 0 the sides agree, 1 they differ, 2 bad input (one line naming it).
 """
@@ -209,7 +212,11 @@ class SetCookie:
     secure: bool
 
     def shown(self) -> str:
-        return "; ".join((self.lifetime, *self.attributes))
+        """Its lifetime and attributes; a cleared cookie's Path and Domain alone, what a
+        browser finds the cookie to remove by (the rest of a removal changes nothing)."""
+        attributes = self.attributes if self.lifetime != "cleared" else tuple(
+            a for a in self.attributes if a.startswith(("Path=", "Domain")))
+        return "; ".join((self.lifetime, *attributes))
 
 
 def parse_set_cookie(header: str) -> SetCookie:
@@ -497,12 +504,14 @@ class _Run:
             rotated = b.refresh(first)
             self.record("refresh", rotated)
             _, successor = b.tokens(rotated)
-            # A replay, not a lost race: later than the side's race window and reuse grace.
-            lifetimes = self.facts()["lifetimes"]
-            self.advance_clock(float(lifetimes["race_window"]) +
-                               float(lifetimes["reuse_grace"]) + 1)
             with self.browser() as thief:
+                # At once, as a client that sends the old value again does; then later than
+                # the side's race window and reuse grace, as a stolen value comes back.
                 self.record("refresh.replay", thief.refresh(first))
+                lifetimes = self.facts()["lifetimes"]
+                self.advance_clock(float(lifetimes["race_window"]) +
+                                   float(lifetimes["reuse_grace"]) + 1)
+                self.record("refresh.replay_later", thief.refresh(first))
             if successor is None:
                 raise _Stopped(f"the refresh answered {rotated.status_code} without a "
                                f"successor")
@@ -530,10 +539,10 @@ class _Run:
                 with self.browser() as other:
                     usable += 200 <= other.refresh(successor).status_code < 300
         most = max(rounds)
-        refused = sorted({text.split(" ")[0] for text in said}, key=lambda s: (len(s), s))
+        # How many were refused is the race's, and shown only: a fork refuses none when all
+        # arrive before the first commits, some when they arrive later.
         self.observations.steps["refresh.concurrent"] = Observation("refresh.concurrent", {
             "winners": "none" if not most else "one" if most == 1 else "more than one",
-            "refused status": " ".join(refused) or "none",
             "successors usable": ("no successors" if not successors
                                   else "all" if usable == len(successors)
                                   else "none" if not usable else "some")},
@@ -601,7 +610,8 @@ def _sequences(run: _Run) -> list[tuple[tuple[str, ...], Callable[[], None]]]:
         (("login", "login.bad_password", "login.form"), run.login),
         (("current_user.valid", "current_user.no_token", "current_user.no_token_no_cookies",
           "current_user.garbage", "current_user.expired"), run.current_user),
-        (("refresh", "refresh.replay", "refresh.successor_after_replay"), run.refresh),
+        (("refresh", "refresh.replay", "refresh.replay_later",
+          "refresh.successor_after_replay"), run.refresh),
         (("refresh.concurrent",), run.concurrent),
         (("logout", "logout.refresh_after", "logout.access_after"), run.logout),
     ]

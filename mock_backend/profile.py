@@ -301,6 +301,11 @@ class LogoutApi(_Table):
     answer: Annotated[str, _one_of("none", "empty", "detail")] = Field(
         default="none", description="its answer: 204 with no body; 200 `{}` (SimpleJWT's "
                                     "blacklist); or 200 `{detail}` (dj-rest-auth)")
+    requires_refresh: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+        default=False, description="whether a logout without a refresh value is refused "
+                                   "(401 with the cookie transport, 400 with a body field, "
+                                   "as dj-rest-auth and SimpleJWT refuse it), rather than "
+                                   "ending the session its access token names")
 
     @property
     def endpoint(self) -> Endpoint:

@@ -262,6 +262,20 @@ def _login_refused(profile: ApiProfile) -> ApiError:
     return ApiError(status, "invalid_credentials", message, headers, body)
 
 
+def _logout_refused(profile: ApiProfile) -> ApiError:
+    """A logout without the refresh value it ends, where the backend requires one: the
+    refresh cookie missing (401), or the body field (400, a validation error)."""
+    refresh = profile.refresh
+    if refresh.transport == "body":
+        message = f"{refresh.field}: this field is required"
+        body: dict[str, object] | None = {refresh.field: ["This field is required."]} \
+            if profile.behaviour.error_body == "drf" else None
+        return ApiError(400, "invalid_request", message, {}, body)
+    where = "cookie" if refresh.in_cookie else "header"
+    return ApiError(401, "invalid_refresh_token", f"the refresh token is missing from the "
+                                                  f"{where}")
+
+
 def build_router(profile: ApiProfile) -> APIRouter:
     router = APIRouter(tags=["auth"])
     login_api, refresh_api = profile.login, profile.refresh
@@ -348,6 +362,8 @@ def build_router(profile: ApiProfile) -> APIRouter:
             value = await presented_refresh(request, profile, check_extra=False)
         except (ApiError, RequestValidationError):
             value = None  # a logout still ends the session its access token names
+        if value is None and profile.logout.requires_refresh:
+            raise _logout_refused(profile)
         await record(request, backend, value)
         await run_in_threadpool(backend.sessions.revoke, value, "logout")
         try:  # a valid access token names its family too (covers a missing cookie)

@@ -92,7 +92,7 @@ UNKNOWN_OR_MISPLACED = [
     ({"resources": {"lists": "/x"}}, "resources.lists: unknown key (known: current_user, "
                                      "list, list_field, create, admin)"),
     ({"login": {"response": {"token": "t"}}}, "login.response.token: unknown key (known: "
-                                              "access_token, expires_in, user)"),
+                                              "access_token, token_type, expires_in, user)"),
     ({"login": {"response": "accessToken"}}, "login.response: must be a table"),
     ({"cookie": ["x"]}, "cookie: must be a table"),
     ({"name": "mine"}, "name: unknown table (known: login, refresh, logout, cookie, "
@@ -168,7 +168,7 @@ def test_the_facts_profile_has_the_settings_given_beside_it(serve_backend: Serve
     server = serve_backend(api_profile=load_profile("nestjs-cookie"), cookie_name="rt",
                            csrf_header="X-CSRF", refresh_failure_status=403)
     profile = httpx.get(server.url + "/__harness/facts").json()["profile"]
-    assert profile["cookie"] == {"name": "rt", "path": "/auth", "same_site": "Strict",
-                                 "secure": True, "access_name": ""}
+    assert profile["cookie"] == {"name": "rt", "path": "/auth", "same_site": "Lax",
+                                 "secure": False, "access_name": ""}
     assert (profile["refresh"]["csrf_header"], profile["refresh"]["failure_status"]) == (
         "X-CSRF", 403)

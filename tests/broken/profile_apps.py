@@ -17,13 +17,13 @@ def api_config(profile: ApiProfile) -> dict[str, object]:
     """The app's config object for `profile`, in the shape of examples/fetch/api-config.js."""
     login, refresh, r = profile.login, profile.refresh, profile.resources
     return {
-        "login": {"path": login.endpoint.path, "body": login.body,
+        "login": {"path": login.endpoint.path, "body": _written(login.body),
                   "usernameField": login.username_field, "passwordField": login.password_field,
                   "response": {"accessToken": login.access_token,
                                "expiresIn": login.expires_in, "user": login.user}},
         "refresh": {"path": refresh.endpoint.path, "method": refresh.endpoint.method,
                     "transport": refresh.transport, "field": refresh.field,
-                    "body": refresh.body, "extra": refresh.extra,
+                    "body": _written(refresh.body), "extra": refresh.extra,
                     "csrfHeader": refresh.csrf_header, "failureStatus": refresh.failure_status,
                     "response": {"accessToken": refresh.access_token,
                                  "expiresIn": refresh.expires_in,
@@ -44,3 +44,8 @@ def build(profile_name: str, into: Path) -> Path:
         f"// examples/fetch written for the {Path(profile_name).stem} API.\n"
         f"export const API_CONFIG = {config};\n")
     return target
+
+
+def _written(body_format: str) -> str:
+    """The body an app sends: an API that reads JSON or form (`any`) gets JSON."""
+    return "json" if body_format == "any" else body_format
