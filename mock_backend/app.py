@@ -45,9 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        prefixes=("/api/", "/__harness/"),
                        paths=frozenset(e.path for e in profile.endpoints.values()),
                        form_paths=profile.form_paths, any_paths=profile.paths_taking("any"))
-    if profile.behaviour.trailing_slash == "strict":
+    if profile.behaviour.trailing_slash != "lenient":
         app.add_middleware(AppendSlash, paths=frozenset(
-            e.path for e in profile.endpoints.values() if e.path.endswith("/")))
+            e.path for e in profile.endpoints.values() if e.path.endswith("/")),
+            redirect=profile.behaviour.trailing_slash == "strict")
     if settings.allow_origins:
         # Exact origins with credentials; never "*" (Fetch standard: credentials forbid it).
         headers = ["Authorization", "Content-Type", settings.csrf_header,
@@ -92,15 +93,19 @@ class PageLoadsReachTheSpa:
 
 
 class AppendSlash:
-    """Django's `APPEND_SLASH`, for an API profile whose backend is strict about trailing
-    slashes: a request to a path that lacks the slash of one of the API's paths is answered
-    301 to the path with it, whatever its method (a browser follows the redirect of a POST
-    with a GET). Without it, the router redirects with 307, which keeps the method."""
+    """A request to a path that lacks the trailing slash of one of the API's paths, as the
+    profile's backend takes it: answered 301 to the path with it whatever its method, as
+    Django's `APPEND_SLASH` does (`redirect`; a browser follows the redirect of a POST with
+    a GET); or served as the path with it (routes that take both). Without this, the router
+    redirects with 307, which keeps the method."""
 
-    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
-        self.app, self.paths = app, paths
+    def __init__(self, app: ASGIApp, paths: frozenset[str], redirect: bool) -> None:
+        self.app, self.paths, self.redirect = app, paths, redirect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] + "/" in self.paths and not self.redirect:
+            await self.app({**scope, "path": scope["path"] + "/"}, receive, send)
+            return
         if scope["type"] == "http" and scope["path"] + "/" in self.paths:
             query = scope.get("query_string", b"").decode("latin-1")
             location = scope["path"] + "/" + (f"?{query}" if query else "")

@@ -31,7 +31,7 @@ Set-Cookie's lifetime (persistent, session or cleared) and attributes (SameSite 
 their values, HttpOnly, Secure; no value, no number; of a cleared one its Path alone), whether
 WWW-Authenticate is there, a Location, and what stays usable after it. A difference is one
 line, `step: field: real=... harness=...`. What a real backend decides by a race is compared
-as a class: whether more than one of the concurrent refreshes won (in any of up to five
+as a class: whether more than one of the concurrent refreshes won (in any of up to ten
 rounds: a backend that can fork does not in every round), and whether all their successors
 refresh.
 
@@ -66,7 +66,7 @@ from mock_backend.profile import ApiProfile, ProfileError, load_profile
 
 PROG = "python -m mock_backend.fidelity"
 CONCURRENT = 20
-ROUNDS = 5
+ROUNDS = 10
 FOREIGN_ORIGIN = "https://evil.example"
 GARBAGE = "abc.def.ghi"
 TIMEOUT = 30.0
@@ -94,7 +94,7 @@ class Observation:
     def shown(self) -> str:
         if self.skipped:
             return f"{self.step}: not run ({self.skipped})"
-        text = "; ".join(f"{k}={v}" for k, v in self.fields.items())
+        text = " | ".join(f"{k}={v}" for k, v in self.fields.items())
         return f"{self.step}: {text}" + (f"  [{self.note}]" if self.note else "")
 
 
@@ -522,7 +522,7 @@ class _Run:
         """Rounds of CONCURRENT refreshes of one value (a fresh login each), until more than
         one wins or ROUNDS were run: a real backend that can fork does not in every round."""
         rounds: list[int] = []
-        successors: list[str | None] = []
+        successors = usable = 0
         said: Counter[str] = Counter()
         while len(rounds) < ROUNDS and (not rounds or max(rounds) <= 1):
             with self.browser() as b:
@@ -530,24 +530,25 @@ class _Run:
                 answers = _at_once(b, value, CONCURRENT)
             won = [successor for status, successor, _ in answers if 200 <= status < 300]
             rounds.append(len(won))
-            successors += won
             said.update(f"{status or 'no answer'} {text}".strip()
                         for status, _, text in answers if not 200 <= status < 300)
-        usable = 0
-        for successor in successors:
-            if successor is not None:
-                with self.browser() as other:
-                    usable += 200 <= other.refresh(successor).status_code < 300
+            # Each round's successors before the next login, which a session limit may
+            # answer by ending this round's session.
+            successors += len(won)
+            for successor in won:
+                if successor is not None:
+                    with self.browser() as other:
+                        usable += 200 <= other.refresh(successor).status_code < 300
         most = max(rounds)
         # How many were refused is the race's, and shown only: a fork refuses none when all
         # arrive before the first commits, some when they arrive later.
         self.observations.steps["refresh.concurrent"] = Observation("refresh.concurrent", {
             "winners": "none" if not most else "one" if most == 1 else "more than one",
             "successors usable": ("no successors" if not successors
-                                  else "all" if usable == len(successors)
+                                  else "all" if usable == successors
                                   else "none" if not usable else "some")},
             f"won per round of {CONCURRENT}: {', '.join(map(str, rounds))}; {usable} of "
-            f"{len(successors)} successors refreshed; refused: "
+            f"{successors} successors refreshed; refused: "
             + (", ".join(f"{n} x {text}" for text, n in said.most_common()) or "none"))
 
     # e. logout

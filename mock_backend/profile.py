@@ -403,19 +403,20 @@ class Behaviour(_Table):
                     "error_description}` (RFC 6749 section 5.2)")
     login_failure_status: Annotated[int, _statuses(400, 401)] = Field(
         default=401, description="the status of a login with a wrong password")
-    trailing_slash: Annotated[str, _one_of("lenient", "strict")] = Field(
+    trailing_slash: Annotated[str, _one_of("lenient", "strict", "either")] = Field(
         default="lenient",
         description="a request missing the trailing slash of a path that has one: "
-                    "redirected with 307, which keeps the method; or with 301, as Django's "
-                    "`APPEND_SLASH` does (a browser follows it with a GET)")
+                    "redirected with 307, which keeps the method; with 301, as Django's "
+                    "`APPEND_SLASH` does (a browser follows it with a GET); or answered as "
+                    "if it had it (dj-rest-auth's `login/?$` routes)")
     refresh_body_field: OptionalField = Field(
         default="", description="a body field read for the refresh value before the cookie "
                                 "when it is there and not empty, as dj-rest-auth reads both "
                                 "(`\"\"`: only where `refresh.transport` says)")
     access_expiration_field: OptionalField = Field(
-        default="", description="a field of the login and refresh answers with the access "
+        default="", description="a field of the refresh answer with the new access "
                                 "token's absolute expiry in ISO 8601, beside or instead of "
-                                "the lifetime in seconds (`\"\"`: none)")
+                                "its lifetime in seconds (`\"\"`: none)")
     csrf: Annotated[str, _one_of("origin", "none", "double-submit")] = Field(
         default="origin",
         description="the CSRF defence of the cookie-authenticated endpoints: Origin and "

@@ -161,10 +161,13 @@ class RefreshSessions:
                 retired = record.generation != family.generation and \
                     not self._in_grace(record, family, at)
             if retired:
-                if self._lost_race(record, family, arrived_at):
-                    if self.policy.concurrent != "fork":
-                        raise RefreshRejected("superseded by a concurrent refresh",
-                                              clear_cookie=False)
+                if self.policy.concurrent == "fork" and self._overlapped(record, family,
+                                                                         arrived_at):
+                    pass  # it came before the rotation committed: a sibling successor
+                elif self._lost_race(record, family, arrived_at) and \
+                        self.policy.concurrent != "fork":
+                    raise RefreshRejected("superseded by a concurrent refresh",
+                                          clear_cookie=False)
                 elif self.policy.reuse == "revoke-family":
                     family.state, family.reason = "revoked", "reuse"
                     tx.put_family(family)
@@ -202,6 +205,14 @@ class RefreshSessions:
         late_by = arrived_at - family.rotated_at  # negative: it came before the commit
         window = self.policy.race_window
         return late_by < 0 or (window > 0 and late_by <= window)
+
+    def _overlapped(self, record: TokenRecord, family: RefreshFamily,
+                    arrived_at: float | None) -> bool:
+        """Whether a refresh of the previous value arrived before the rotation that retired
+        it committed: the two overlapped, as concurrent refreshes do (a backend that forks
+        lets both through; one sent after the commit is a replay, even a moment later)."""
+        return (arrived_at is not None and record.generation == family.generation - 1
+                and arrived_at < family.rotated_at)
 
     def _in_grace(self, record: TokenRecord, family: RefreshFamily, now: float) -> bool:
         """Only the immediately previous value, and only within the grace window."""

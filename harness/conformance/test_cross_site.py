@@ -100,7 +100,10 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
     rejected = sorted({e.status for e in reached}, key=lambda s: -1 if s is None else s)
     # Any refusal (4xx): a form that cannot carry the token (an API that takes it in the
     # body) is refused as malformed, 400.
-    check.backend_part(all(s is not None and 400 <= s < 500 for s in rejected), prop,
+    # Another backend's answers are judged by what they changed (above): a logout that
+    # found no cookie to end may say so with a 2xx.
+    check.backend_part(facts.backend_is_theirs
+                       or all(s is not None and 400 <= s < 500 for s in rejected), prop,
                        f"cross-site answers {rejected}", needed=True)
     check.backend_part(cookie_value(context, facts.cookie.name) == cookie, prop,
                        "the refresh cookie changed", needed=True)

@@ -290,8 +290,12 @@ def _sessions_beyond_the_declared_limit(check: Verdict, outsider: Outsider,
     check.backend_part(live == limit,
                        f"a user's session beyond the limit ({limit}) evicts one: {limit} stay "
                        f"live", f"{live} of {limit + 1} sessions still refresh")
-    check.backend_part(not refreshed[1], "the login beyond the limit evicts the least "
-                                         "recently used session (the second)",
+    # The first was used again: with more than one session allowed, the second is the least
+    # recently used; with one, the first is.
+    lru = 1 if limit > 1 else 0
+    check.backend_part(not refreshed[lru], "the login beyond the limit evicts the least "
+                                           f"recently used session (the "
+                                           f"{'second' if lru else 'first'})",
                        f"the sessions that still refresh: "
                        f"{[n + 1 for n, ok in enumerate(refreshed) if ok]}")
 

@@ -144,9 +144,16 @@ def _tokens(backend: Backend, user: User, sid: str, access_field: str,
     answer: dict[str, Any] = {access_field: token}
     if expires_field:
         answer[expires_field] = int(ttl)
-    if absolute := backend.settings.api_profile.behaviour.access_expiration_field:
-        ends = datetime.fromtimestamp(int(now) + int(ttl), timezone.utc)
-        answer[absolute] = ends.isoformat().replace("+00:00", "Z")
+    return answer
+
+
+def _with_expiration(backend: Backend, answer: dict[str, Any]) -> dict[str, Any]:
+    """The refresh answer with the new access token's absolute expiry (ISO 8601), where
+    the profile names a field for it."""
+    if field := backend.settings.api_profile.behaviour.access_expiration_field:
+        ends = datetime.fromtimestamp(int(backend.clock.now()) + int(backend.settings.access_ttl),
+                                      timezone.utc)
+        answer[field] = ends.isoformat().replace("+00:00", "Z")
     return answer
 
 
@@ -347,8 +354,9 @@ def build_router(profile: ApiProfile) -> APIRouter:
         user = user_by_id(issued.family.user_id)
         if user is None:
             raise _refresh_rejected(backend, "unknown", value_sent=True)
-        answer = _tokens(backend, user, issued.family.id, refresh_api.access_token,
-                         refresh_api.expires_in)
+        answer = _with_expiration(backend, _tokens(backend, user, issued.family.id,
+                                                   refresh_api.access_token,
+                                                   refresh_api.expires_in))
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:

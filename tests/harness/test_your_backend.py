@@ -62,6 +62,11 @@ DJ_REST_AUTH_FINDINGS = {
     "S2 (backend): the refresh cookie is HttpOnly, Secure, SameSite=Strict, host-only, with "
     "the expected Path — refresh cookie attributes after login: {'httpOnly': True, "
     "'secure': False, 'sameSite': 'Lax', 'path': '/', 'domain': 'localhost'}": 2,
+    # Its accounts file promises 5 sessions a user, as SimpleJWT's does.
+    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
+    "sessions still refresh": 1,
+    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
+    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
 }
 
 
@@ -127,14 +132,12 @@ def test_simplejwt_through_the_edge_the_app_passes_and_the_backends_flaws_are_fi
 @pytest.mark.long
 def test_dj_rest_auth_through_the_edge_the_app_passes_and_the_backends_flaws_are_findings(
         pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: Path) -> None:
-    result, findings = _run(pytester, browser_servers, tmp_path, "dj-rest-auth")
+    result, findings = _run(pytester, browser_servers, tmp_path, "dj-rest-auth",
+                            session_limit=5)
     output = result.stdout.str()
     assert not _app_failures(result), output[-4000:]
     assert findings == DJ_REST_AUTH_FINDINGS, output[-4000:]
     assert result.ret == pytest.ExitCode.OK
-    # No session_limit in its accounts file: L7 is skipped, saying why.
-    assert "L7 (backend): not checked behind the edge: the accounts file declares no " \
-           "session_limit" in output
     assert result.parseoutcomes().get("passed", 0) >= 48, result.parseoutcomes()
 
 
@@ -152,3 +155,6 @@ def test_drf_answering_an_expired_token_with_403_is_the_backends_finding_not_the
     # Every check that needs an expired token to be refreshable says so, as the backend's.
     assert {k[:2] for k in expired} >= {"R1", "R2", "R3", "R4", "R5", "F1", "F2", "T1", "T3"}
     assert not _app_failures(result), output[-4000:]
+    # No session_limit in its accounts file: L7 is skipped, saying why.
+    assert "L7 (backend): not checked behind the edge: the accounts file declares no " \
+           "session_limit" in output
