@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
                        prefixes=("/api/", "/__harness/"),
                        paths=frozenset(e.path for e in profile.endpoints.values()),
-                       form_paths=profile.form_paths, any_paths=profile.paths_taking("any"))
+                       form_paths=profile.form_paths, any_paths=profile.paths_taking("any"),
+                       error_shape=profile.behaviour.error_body)
     if profile.behaviour.trailing_slash != "lenient":
         app.add_middleware(AppendSlash, paths=frozenset(
             e.path for e in profile.endpoints.values() if e.path.endswith("/")),

@@ -111,6 +111,10 @@ class Settings:
             raise ConfigError(f"invalid cookie name {self.cookie_name!r}")
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, "):
             raise ConfigError(f"invalid cookie path {self.cookie_path!r}: must start with /")
+        if self.cookie_name == self.api_profile.cookie.access_name:
+            raise ConfigError(f"cookie name {self.cookie_name!r} is the API profile's "
+                              "cookie.access_name: the access cookie would replace the "
+                              "refresh cookie")
         if self.cookie_name.startswith("__Host-") and self.cookie_path != "/":
             raise ConfigError("a __Host- cookie requires --cookie-path /")
         try:

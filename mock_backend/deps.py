@@ -62,7 +62,12 @@ def unauthenticated(backend: Backend, message: str, *, token_sent: bool) -> ApiE
 
 
 async def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
-    token = bearer_token(request)
+    try:
+        token = bearer_token(request)
+    except ApiError as exc:
+        if exc.status != 401:  # a malformed request stays a 400
+            raise
+        raise unauthenticated(backend, exc.message, token_sent=False) from None
     cookie = backend.settings.api_profile.cookie.access_name
     if token is None and cookie:  # a backend that reads the access token from a cookie too
         token = request.cookies.get(cookie) or None

@@ -59,7 +59,7 @@ def insufficient_scope(scope: str) -> ApiError:
 _DRF_CODES = {"invalid_token": "token_not_valid", "invalid_refresh_token": "token_not_valid",
               "unauthorized": None, "forbidden_origin": "permission_denied",
               "csrf_header_missing": "permission_denied", "csrf_failed": "permission_denied",
-              "not_found": None, "method_not_allowed": None}
+              "not_found": None, "method_not_allowed": None, "refresh_missing": None}
 
 
 def error_body(shape: str, code: str, message: str) -> dict[str, object]:
@@ -112,8 +112,10 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             where = ".".join(p for p in first["loc"] if p != "body") or "body"
             message = f"{where}: {first['msg']}"
-        body = {"error": "invalid_request", "message": message,
-                "details": details}
+        shape = _shape(request)
+        body = error_body(shape, "invalid_request", message)
+        if shape == "reference":
+            body["details"] = details
         return JSONResponse(body, status_code=422, headers={"Cache-Control": "no-store"})
 
     @app.exception_handler(StarletteHTTPException)

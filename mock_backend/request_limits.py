@@ -8,6 +8,8 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_backend.errors import error_body
+
 _JSON_TYPES = ("application/json",)
 _FORM_TYPES = ("application/x-www-form-urlencoded",)
 # Request line and headers up to this size reach the app, so an oversized token gets its
@@ -26,8 +28,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body over {limit} bytes")
 
 
-def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
-    body = json.dumps({"error": code, "message": message}).encode()
+def _error(status: int, code: str, message: str,
+           shape: str = "reference") -> tuple[Message, Message]:
+    body = json.dumps(error_body(shape, code, message)).encode()
     start = {"type": "http.response.start", "status": status,
              "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                          (b"content-length", str(len(body)).encode())]}
@@ -38,8 +41,10 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, max_body_bytes: int, prefixes: tuple[str, ...],
                  paths: frozenset[str] = frozenset(),
                  form_paths: frozenset[str] = frozenset(),
-                 any_paths: frozenset[str] = frozenset()) -> None:
+                 any_paths: frozenset[str] = frozenset(),
+                 error_shape: str = "reference") -> None:
         self.app = app
+        self.shape = error_shape  # the API profile's behaviour.error_body
         self.any_paths = any_paths  # JSON or form, by the Content-Type
         self.max_body = max_body_bytes
         self.prefixes = prefixes
@@ -57,17 +62,17 @@ class RequestLimits:
         rejection = None
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             rejection = _error(413, "payload_too_large",
-                               f"request body over {self.max_body} bytes")
+                               f"request body over {self.max_body} bytes", self.shape)
         elif has_body and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             form = scope["path"] in self.form_paths
-            allowed = _FORM_TYPES if form else _JSON_TYPES
+            allowed: tuple[str, ...] = _FORM_TYPES if form else _JSON_TYPES
             if scope["path"] in self.any_paths:
                 allowed = _JSON_TYPES + _FORM_TYPES
             if media.decode("latin-1") not in allowed:
-                wanted = _FORM_TYPES[0] if form else _JSON_TYPES[0]
+                wanted = " or ".join(allowed)
                 rejection = _error(415, "unsupported_media_type",
-                                   f"request bodies must be {wanted}")
+                                   f"request bodies must be {wanted}", self.shape)
         if rejection:
             await _drain(receive, self.max_body)
             for message in rejection:
@@ -97,7 +102,7 @@ class RequestLimits:
             await self.app(scope, limited_receive, send_no_store)
         except BodyTooLarge:
             for message in _error(413, "payload_too_large",
-                                  f"request body over {self.max_body} bytes"):
+                                  f"request body over {self.max_body} bytes", self.shape):
                 await send(message)
 
 

@@ -177,6 +177,7 @@ class RefreshSessions:
                     raise RefreshRejected("reused")
             if checked is not None:
                 checked()
+                at = now()  # it may have been held: the rotation commits now
             successor = new_refresh_value()
             # One value at a time: the successor is the family's next generation. Values
             # retired one by one: the successor of its parent, and a fork is a sibling.

@@ -137,12 +137,18 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
     check.logged_in("/")
     value = check.refresh_value(context)
     before = _families(check)
-    # An API without a custom header (its profile says so) is held to the Origin check alone.
+    # An API without a custom header (its profile says so) is held to the Origin check alone;
+    # one with the double-submit defence to its token (a page on another site cannot read
+    # the cookie it must echo, whatever its Origin).
     header = " or without the custom header" if facts.csrf_header else ""
     # The backend's part: the app's session below stands on it.
     prop = f"{path} with a foreign Origin{header} is refused with 403 and changes nothing"
     attempts = [("foreign Origin", lambda: send(value, origin=FOREIGN_ORIGIN))]
-    if facts.csrf_header:
+    if facts.csrf_defence == "double-submit":
+        prop = f"{path} without X-CSRFToken echoing the csrftoken cookie is refused with 403 " \
+               "and changes nothing"
+        attempts = [("no X-CSRFToken", lambda: send(value, csrf_header=False))]
+    elif facts.csrf_header:
         attempts.append(("no custom header", lambda: send(value, csrf_header=False)))
     for how, attempt in attempts:
         answer = attempt()

@@ -193,6 +193,10 @@ class BackendFacts:
     # The behaviour the backend's profile asks for where it is not the reference's, by dotted
     # key (`behaviour.reuse`): the harness's own backend then stands in for another backend.
     stands_in: tuple[tuple[str, Any], ...] = ()
+    # The CSRF defence of the cookie-authenticated endpoints (the profile's `behaviour.csrf`):
+    # origin (Origin checks and the custom header), none, or double-submit (a `csrftoken`
+    # cookie echoed in X-CSRFToken).
+    csrf_defence: str = "origin"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendFacts:
@@ -226,7 +230,8 @@ class BackendFacts:
                    refresh_ttl_known=bool((data.get("edge") or {}).get(
                        "refresh_lifetime_known", True)),
                    session_limit=_session_limit(data),
-                   stands_in=_stands_in(data))
+                   stands_in=_stands_in(data),
+                   csrf_defence=_csrf_defence(data))
 
     @property
     def backend_is_theirs(self) -> bool:
@@ -272,6 +277,16 @@ def _session_limit(data: dict[str, Any]) -> int | None:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise FactsError(key, "must be a whole number or null")
     return limit
+
+
+def _csrf_defence(data: dict[str, Any]) -> str:
+    """The profile's `behaviour.csrf` (a backend older than the key: the Origin checks)."""
+    behaviour = (data.get("profile") or {}).get("behaviour", {})
+    defence = behaviour.get("csrf", "origin") if isinstance(behaviour, dict) else None
+    if defence not in ("origin", "none", "double-submit"):
+        raise FactsError("profile.behaviour.csrf", f"expected origin, none or double-submit, "
+                                                   f"got {defence!r}")
+    return str(defence)
 
 
 def _stands_in(data: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -8,6 +8,7 @@ request's shape.
 
 from __future__ import annotations
 
+import secrets
 import ssl
 from typing import Any
 
@@ -19,6 +20,10 @@ from harness.seam.wire import HttpClient
 # Sent with every request of the outsider: behind the harness's edge the journal marks it
 # as one the check made on purpose, and the edge does not pass the header on.
 PROBE_HEADER = "X-Harness-Probe"
+# A backend with the double-submit defence (`behaviour.csrf = "double-submit"`) wants this
+# header to echo this cookie; the outsider sends both, as a script of the app's own origin
+# would (a page on another site can neither read the cookie nor set it).
+DOUBLE_SUBMIT_COOKIE, DOUBLE_SUBMIT_HEADER = "csrftoken", "X-CSRFToken"
 
 
 class Outsider(HttpClient):
@@ -34,8 +39,21 @@ class Outsider(HttpClient):
         """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
         headers = {"Origin": origin or self._origin,
                    "Cookie": f"{self._facts.cookie.name}={cookie}"}
-        csrf = self._facts.csrf_headers if csrf_header and self._facts.csrf_header else {}
-        return self._http.post(path, headers={**csrf, **headers})
+        if csrf_header:
+            self._add_csrf(headers)
+        return self._http.post(path, headers=headers)
+
+    def _add_csrf(self, headers: dict[str, str]) -> None:
+        """What the backend's CSRF defence asks of a request from the app's own origin."""
+        facts = self._facts
+        if facts.csrf_header:
+            headers.update(facts.csrf_headers)
+        if facts.csrf_defence == "double-submit":
+            token = secrets.token_urlsafe(16)
+            headers[DOUBLE_SUBMIT_HEADER] = token
+            cookie = headers.get("Cookie")
+            headers["Cookie"] = f"{cookie}; " if cookie else ""
+            headers["Cookie"] += f"{DOUBLE_SUBMIT_COOKIE}={token}"
 
     def get(self, path: str, access_token: str) -> httpx.Response:
         """An API call with a (stolen or old) access token."""
@@ -92,8 +110,6 @@ class Outsider(HttpClient):
                       csrf_header: bool, *, extra: bool) -> httpx.Response:
         facts, api = self._facts, self._facts.api
         headers = {"Origin": origin or self._origin}
-        if csrf_header and facts.csrf_header:
-            headers.update(facts.csrf_headers)
         fields: dict[str, str] | None = None
         if api.refresh_transport == "cookie":
             headers["Cookie"] = f"{facts.cookie.name}={value}"
@@ -101,6 +117,8 @@ class Outsider(HttpClient):
             headers[api.refresh_field] = value
         else:
             fields = {api.refresh_field: value}
+        if csrf_header:
+            self._add_csrf(headers)
         if extra and api.refresh_extra and method != "GET":
             fields = {**dict(api.refresh_extra), **(fields or {})}
         return self._send(method, path, api.refresh_body, fields, headers)

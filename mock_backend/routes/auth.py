@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 import anyio.from_thread
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -279,8 +279,7 @@ def _logout_refused(profile: ApiProfile) -> ApiError:
             if profile.behaviour.error_body == "drf" else None
         return ApiError(400, "invalid_request", message, {}, body)
     where = "cookie" if refresh.in_cookie else "header"
-    return ApiError(401, "invalid_refresh_token", f"the refresh token is missing from the "
-                                                  f"{where}")
+    return ApiError(401, "refresh_missing", f"the refresh token is missing from the {where}")
 
 
 def build_router(profile: ApiProfile) -> APIRouter:

@@ -38,7 +38,7 @@ def _run(pytester: pytest.Pytester, browsers: BrowserServers, app: Path, profile
          *extra: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "--api-profile", profile, "--spa-dir", str(app),
-        *browsers.args("chromium"), "-rs", *QUIET, *extra, timeout=600)
+        *browsers.args("chromium"), "-rfEs", *QUIET, *extra, timeout=600)
 
 
 def _skips_are_findings(result: pytest.RunResult) -> None:

@@ -85,7 +85,7 @@ def _run(pytester: pytest.Pytester, browser_servers: BrowserServers, tmp_path: P
             "--accounts", str(accounts), "--api-profile", str(HERE / f"{mode}.toml"),
             "--spa-dir", str(app), "--spa-origin", spa_origin,
             "--conformance-report", str(tmp_path / "report.html"),
-            *browser_servers.args("chromium"), "-rs", *QUIET, timeout=600)
+            *browser_servers.args("chromium"), "-rfEs", *QUIET, timeout=600)
     return result, _findings(result.stdout.lines)
 
 
