@@ -132,6 +132,16 @@ def test_a_step_one_side_could_not_run_is_one_difference() -> None:
         "logout: run: real=run harness=not run (its login answered 401 {detail})"]
 
 
+def test_a_step_that_stopped_alike_on_both_sides_is_still_a_difference() -> None:
+    # Two sides that both failed to observe a step have not agreed on it.
+    stopped = Observation("refresh.concurrent", skipped="the gate did not hold the 20 "
+                                                        "refreshes within 30 s")
+    real = Observations("real", "http://127.0.0.1:1", "alice", {"refresh.concurrent": stopped})
+    ours = Observations("harness", "http://127.0.0.1:2", "alice",
+                        {"refresh.concurrent": stopped})
+    assert [d.key for d in differences(real, ours)] == ["refresh.concurrent: run"]
+
+
 @pytest.mark.parametrize(("header", "shown"), [
     ("app-refresh=eyJ; expires=Fri, 01 Jan 2100 00:00:00 GMT; HttpOnly; Max-Age=86400; "
      "Path=/; SameSite=Lax", "persistent; HttpOnly; Path=/; SameSite=Lax"),
