@@ -1,7 +1,7 @@
 """pytest plugin that proves an SPA's JWT access/refresh flow in real browsers.
 
 What users may import; everything else is internal and may change between versions.
-The fixtures are listed in the README ("Fixtures").
+The fixtures are listed in docs/harness.md ("Fixtures").
 """
 
 from __future__ import annotations

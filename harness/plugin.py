@@ -53,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     options.check_backend_url(config)
     options.check_upstream(config)
     api_profile_of(config)  # so does a malformed --api-profile
+    options.app_config_of(config)  # and a malformed --app-config
     accounts_of(config)  # and a malformed --accounts
     port = config.getoption("backend_port")
     if port is not None and not 0 < port < 65536:

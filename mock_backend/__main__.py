@@ -139,7 +139,7 @@ def edge_app_from_args(args: argparse.Namespace) -> Any:
         raise ConfigError("--accounts is for an edge: give --upstream URL as well")
     if not args.accounts:
         raise ConfigError("--upstream needs --accounts FILE: the accounts that can log in to "
-                          "your backend (README: Testing with your real backend)")
+                          "your backend (docs/your-backend.md)")
     if args.workers > 1:
         raise ConfigError("--upstream runs one process: the journal, the clock and the "
                           "faults live in it")
@@ -206,7 +206,7 @@ def _prepare_workers(args: argparse.Namespace, argv: list[str]) -> None:
             "--workers cannot serve --test-control: the journal, the clock and the faults live "
             "in each process, and a request may reach any of them. Run the processes on ports "
             "of their own, sharing the store, each with its own --test-control "
-            "(README: several backend processes)")
+            "(docs/backend.md: several backend processes)")
     settings = settings_from_args(args, secret=_shared_secret(args.alg))
     if settings.store == "memory":
         raise ConfigError("--workers needs a store the processes share: --store sqlite:PATH or "

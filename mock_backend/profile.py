@@ -663,8 +663,8 @@ def _toml(value: Any) -> str:
 
 
 def profile_keys_table() -> str:
-    """The Markdown table of every key (README.md, "Testing an app written for another
-    API", carries it; a test keeps the two equal)."""
+    """The Markdown table of every key (docs/profiles.md, "Every key", carries it; a test
+    keeps the two equal)."""
     lines = ["| key | value | default | meaning |", "|---|---|---|---|"]
     lines += [f"| `{k.key}` | {k.value} | `{_toml(k.default)}` | {k.meaning} |"
               for k in profile_keys()]

@@ -16,8 +16,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.seam.facts import BackendFacts
 
-# The contract's guarded route that lists the signed-in user's items (docs/contract.md).
-PROFILE = "/profile"
 # How long a driver call may take before the check reports a hanging promise (F2: "no
 # promise hangs"). Wall time, but only ever reached when the app is broken.
 SETTLE_TIMEOUT_MS = 15_000

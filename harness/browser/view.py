@@ -1,6 +1,7 @@
-"""What the page shows, in the terms of the contract's `data-testid` hooks: waits until it
-shows something (answered by the page, never by polling from here), when a tab first showed
-it, and a one-line description of the page for a failure's evidence.
+"""What the page shows, in the terms of the contract's `data-testid` hooks (the app's own
+names for them: `harness.browser.app_config`): waits until it shows something (answered by
+the page, never by polling from here), when a tab first showed it, and a one-line
+description of the page for a failure's evidence.
 """
 
 from __future__ import annotations
@@ -13,36 +14,42 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from harness.browser.app_config import DEFAULT, AppConfig, Hook
+
 # The UI may take this long to show what a check waits for (login page, job items).
 UI_TIMEOUT_MS = 5_000
 
 
-def showing(page: Page, testid: str, *, visible: bool = True, count: int | None = None,
+def _selector(hook: Hook) -> str:
+    return f'[data-testid="{hook.testid}"]'
+
+
+def showing(page: Page, hook: Hook, *, visible: bool = True, count: int | None = None,
             timeout_ms: float = UI_TIMEOUT_MS) -> bool:
-    """Whether within `timeout_ms` the page shows `data-testid=testid`: visible, or not
-    visible (absent or hidden both do) with `visible=False`, or exactly `count` of them."""
+    """Whether within `timeout_ms` the page shows the hook: visible, or not visible (absent
+    or hidden both do) with `visible=False`, or exactly `count` of them."""
     script = _COUNT if count is not None else _SOME_VISIBLE if visible else _NONE_VISIBLE
     try:
-        page.wait_for_function(script, arg=[f'[data-testid="{testid}"]', count],
+        page.wait_for_function(script, arg=[_selector(hook), count],
                                timeout=timeout_ms, polling=50)
     except PlaywrightTimeoutError:
         return False
     return True
 
 
-def not_shown(testid: str, *, visible: bool = True, count: int | None = None) -> str:
+def not_shown(hook: Hook, *, visible: bool = True, count: int | None = None) -> str:
     """What is wrong when `showing` timed out, in words."""
     if count is not None:
-        return f"the page does not show {count} × {testid}"
-    return f"no {testid} is visible" if visible else f"{testid} is still visible"
+        return f"the page does not show {count} {hook}"
+    return f"{hook} is not visible" if visible else f"{hook} is still visible"
 
 
-def containing(page: Page, testid: str, any_of: list[str],
+def containing(page: Page, hook: Hook, any_of: list[str],
                timeout_ms: float = UI_TIMEOUT_MS) -> bool:
-    """Whether within `timeout_ms` an element `data-testid=testid` contains one of `any_of`,
+    """Whether within `timeout_ms` an element of the hook contains one of `any_of`,
     compared without regard to case."""
     try:
-        page.wait_for_function(_CONTAINS, arg=[f'[data-testid="{testid}"]',
+        page.wait_for_function(_CONTAINS, arg=[_selector(hook),
                                                [t.casefold() for t in any_of]],
                                timeout=timeout_ms, polling=50)
     except PlaywrightTimeoutError:
@@ -85,7 +92,7 @@ _WATCH = f"""([name, sel]) => {{
 
 
 class Appearance:
-    """When a tab first shows `data-testid=testid`, on the harness's monotonic clock.
+    """When a tab first shows the hook, on the harness's monotonic clock.
 
     The page reports it the moment the element becomes visible (a MutationObserver calls a
     binding), so the stamp does not depend on when, or in which order, the check looks at
@@ -95,12 +102,12 @@ class Appearance:
 
     _made = 0
 
-    def __init__(self, page: Page, testid: str) -> None:
+    def __init__(self, page: Page, hook: Hook) -> None:
         Appearance._made += 1
         name = f"__harnessShown{Appearance._made}"
         self.at: float | None = None
         page.expose_binding(name, self._seen)
-        arg = [name, f'[data-testid="{testid}"]']
+        arg = [name, _selector(hook)]
         page.add_init_script(f"({_WATCH})({json.dumps(arg)})")
         page.evaluate(_WATCH, arg)
 
@@ -109,27 +116,30 @@ class Appearance:
             self.at = time.monotonic()
 
 
-_DESCRIBE = f"""() => {{
+_DESCRIBE = f"""([loginForm, item, currentUser]) => {{
   const all = (id) => [...document.querySelectorAll(`[data-testid="${{id}}"]`)];
   {_SHOWN}
-  const login = all("login-form");
+  const login = all(loginForm);
   return {{ path: location.pathname + location.search,
            login: login.length === 0 ? "absent" : login.some(shown) ? "visible" : "hidden",
-           jobs: all("job-item").length,
-           user: all("current-user").map((e) => e.innerText.replace(/\\s+/g, " ").trim())
+           items: all(item).length,
+           user: all(currentUser).map((e) => e.innerText.replace(/\\s+/g, " ").trim())
              .join(" | ") }};
 }}"""
 
 
-def describe(page: Page) -> str:
-    """What the page shows, in the terms of the contract's hooks."""
+def describe(page: Page, app: AppConfig = DEFAULT) -> str:
+    """What the page shows, in the terms of the app's hooks."""
+    hooks = app.hooks
     try:
-        seen: dict[str, Any] = page.evaluate(_DESCRIBE)
+        seen: dict[str, Any] = page.evaluate(_DESCRIBE, [hooks.login_form, hooks.item,
+                                                         hooks.current_user])
     except Exception as exc:  # noqa: BLE001 - a crashed or closed page is itself the evidence
         return f"(could not be read: {first_line(exc)})"
-    user = f"current-user shows {seen['user']!r}" if seen["user"] else "no current-user"
-    return (f"on {seen['path']}, login-form {seen['login']}, {seen['jobs']} job-item(s), "
-            f"{user}")
+    user = f"{hooks.current_user} shows {seen['user']!r}" if seen["user"] \
+        else f"no {hooks.current_user}"
+    return (f"on {seen['path']}, {hooks.login_form} {seen['login']}, {seen['items']} "
+            f"{hooks.item}(s), {user}")
 
 
 def first_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ def test_A1_api_requests_carry_the_current_access_token_as_bearer(
         harness_check: Check, _harness_page_watch: PageWatch) -> None:
     check = harness_check
     facts, backend = check.facts, check.backend
-    check.logged_in("/")
+    check.logged_in()
     prop = "API requests carry the current access token as `Authorization: Bearer <token>`"
     for step in ("login", "renewed", "after"):
         if step == "renewed":
@@ -55,7 +55,7 @@ def test_A2_requests_to_another_origin_never_carry_authorization(
     if urlsplit(third_party.url).netloc == urlsplit(_harness_api_base_url).netloc:
         check.setup_failed("a server on another origin",
                            f"{third_party.url} is the API's origin")
-    check.logged_in("/")
+    check.logged_in()
     prop = "requests to another origin never carry the access token"
     answers = [spa.request("GET", f"{third_party.url}/widgets").status,
                spa.request("POST", f"{third_party.url}/events", {"kind": "click"}).status]
@@ -80,7 +80,7 @@ def test_A3_skip_auth_request_has_no_authorization_and_no_marker(
         harness_check: Check, _harness_page_watch: PageWatch) -> None:
     check = harness_check
     facts, backend, spa = check.facts, check.backend, check.spa
-    check.logged_in("/")
+    check.logged_in()
     plain = spa.request("GET", f"{facts.current_user.path}?kind=plain")
     skipped = spa.request("GET", f"{facts.current_user.path}?kind=skipped", skip_auth=True)
     check.require(plain.status == 200, "a normal request succeeds",

@@ -68,7 +68,7 @@ def test_X1_another_site_posting_to_refresh_and_logout_changes_nothing(
     other_site, api_base_url = _harness_other_site, _harness_api_base_url
     if urlsplit(other_site.url).hostname == urlsplit(api_base_url).hostname:
         check.setup_failed("a server on another site", f"{other_site.url} is on the API's host")
-    check.logged_in("/")
+    check.logged_in()
     before = _families(check)
     cookie = cookie_value(context, facts.cookie.name)
 
@@ -134,7 +134,7 @@ def test_X2_foreign_origin_or_missing_custom_header_is_403_and_rotates_nothing(
         # held to its Origin check as well.)
         return
     send = outsider.refresh if endpoint == "refresh" else outsider.logout
-    check.logged_in("/")
+    check.logged_in()
     value = check.refresh_value(context)
     before = _families(check)
     # An API without a custom header (its profile says so) is held to the Origin check alone;
@@ -177,7 +177,7 @@ def test_X3_cors_admits_the_spa_origin_with_credentials_and_no_other(
     if urlsplit(spa_url).netloc == urlsplit(_harness_api_base_url).netloc:
         check.setup_failed("the app on its own origin (cross-origin topology)",
                            f"the app and the API are both on {spa_url}")
-    check.logged_in("/")
+    check.logged_in()
     prop = "CORS admits the app's origin with credentials, and no other"
     with spa.page.expect_response(lambda r: jobs in r.url) as answer:
         res = spa.request("GET", f"{jobs}?x3=1")

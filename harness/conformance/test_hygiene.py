@@ -18,10 +18,10 @@ def _full_flow(check: Check, hung: str) -> None:
     """Login, a burst with an expired token, a 403, a reload and logout; `hung` is the
     property a request of the burst that never settles breaks."""
     facts, spa = check.facts, check.spa
-    check.expired_after_login("/profile")
+    check.expired_after_login(check.guarded)
     check.settled(spa.burst(10, facts.list.path), hung)
     spa.request("GET", facts.admin.path)
-    check.setup("open /profile again", lambda: spa.open("/profile"))
+    check.setup(f"open {check.guarded} again", lambda: spa.open(check.guarded))
     check.setup("log out", spa.logout)
     spa.request("GET", facts.current_user.path)
 

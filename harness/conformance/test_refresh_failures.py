@@ -36,7 +36,7 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
         why: str) -> None:
     check = harness_check
     facts, backend = check.facts, check.backend
-    check.logged_in("/profile")
+    check.logged_in(check.guarded)
     cookie = check.refresh_value(context)
     in_cookie = not facts.api.hands_refresh_token_to_scripts
     if why == "expired" and not facts.refresh_ttl_known:
@@ -73,7 +73,7 @@ def test_F1_rejected_refresh_fails_waiters_clears_memory_and_shows_login(
     prop = f"a refused refresh ({why} session) ends the session"
     check.require(not check.spa.is_authenticated(), prop,
                   "isAuthenticated() is still true: the access token is still in memory")
-    check.shows("login-form", f"{prop}: on a guarded route the app shows its login page")
+    check.shows(check.app.login_form, f"{prop}: on a guarded route the app shows its login page")
     if in_cookie:
         check.backend_part(cookie_value(context, facts.cookie.name) is None,
                            f"the refused refresh ({why} session) clears the refresh cookie",
@@ -87,7 +87,7 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
     check = harness_check
     facts, backend = check.facts, check.backend
     check.page.clock.install()
-    check.logged_in("/")
+    check.logged_in()
     check.expire_access_token()
     effect: dict[str, dict[str, object]] = {
         "5xx": {"status": 503}, "dropped": {"drop": True}, "timeout": {"gate": True}}
@@ -127,7 +127,7 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
     prop = {"5xx": "a refresh answered 503", "dropped": "a refresh whose connection drops",
             "timeout": "a refresh that times out"}[failure] + " keeps the session"
     check.require(check.spa.is_authenticated(), prop, "isAuthenticated() is false")
-    check.shows("login-form", prop, visible=False)
+    check.shows(check.app.login_form, prop, visible=False)
     backend.clear_faults()
 
     # The backend is back: the next request refreshes and succeeds.
@@ -154,7 +154,7 @@ def test_F3_slow_refresh_is_waited_for_and_shared(harness_check: Check) -> None:
     check = harness_check
     facts, backend = check.facts, check.backend
     check.page.clock.install()
-    check.logged_in("/")
+    check.logged_in()
     check.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
     waiting = check.spa.burst(5, facts.list.path)

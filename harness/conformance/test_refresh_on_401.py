@@ -10,7 +10,8 @@ from functools import partial
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Response, SpaDriver
+from harness.browser import view
+from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Response
 from harness.browser.page_watch import PageWatch
 from harness.browser.view import describe, showing
 from harness.seam.journal import Attempt, Journal, Request
@@ -20,14 +21,16 @@ from harness.verdicts.check import Check
 RETRIED = "every request that got a 401 is retried once with the new token"
 
 
-def _click_to_profile(spa: SpaDriver) -> None:
-    """Clicks nav-profile. The click is the check's own step, so it has the driver's bound,
-    not the UI's; and on a busy machine Firefox (WebDriver BiDi) can report a click that
-    landed as timed out: then being on /profile is what counts."""
+def _click_to_guarded(check: Check) -> None:
+    """Clicks the app's link to its guarded page. The click is the check's own step, so it
+    has the driver's bound, not the UI's; and on a busy machine Firefox (WebDriver BiDi) can
+    report a click that landed as timed out: then being on the guarded page is what counts."""
+    spa = check.spa
     try:
-        spa.page.get_by_test_id("nav-profile").first.click(timeout=SETTLE_TIMEOUT_MS)
+        spa.page.get_by_test_id(check.app.nav_guarded.testid).first.click(
+            timeout=SETTLE_TIMEOUT_MS)
     except PlaywrightTimeoutError:
-        if re.split(r"[?#]", spa.page.url)[0] != f"{spa.spa_url}/profile":
+        if re.split(r"[?#]", spa.page.url)[0] != f"{spa.spa_url}{check.guarded}":
             raise
 
 
@@ -69,39 +72,39 @@ def test_R1_one_expired_request_refreshes_once_retries_once_and_shows_data(
                          .attempts_of(facts.list, "r1=driver")}, start.token, new)
     _resolved_ok(check, [res], [200])
 
-    # The same through the UI: /profile loads the user and the jobs with an expired token.
+    # The same through the UI: the guarded page loads the user and the items with an expired
+    # token.
     # Its refresh is held until the page's requests have their 401s, as on a slow network:
     # each of them must then be retried.
     seq = backend.mark()
     check.expire_access_token()
     gate = backend.fault(facts.refresh.path, times=1, gate=True)
-    check.setup("click nav-profile, the in-app link to /profile",
-                partial(_click_to_profile, check.spa))
+    check.setup(f"click {check.app.nav_guarded}", partial(_click_to_guarded, check))
     check.require(gate.wait_held(1),
-                  "the profile page's requests with an expired token start a refresh",
+                  f"the requests of {check.guarded} with an expired token start a refresh",
                   "no refresh reached the backend within 10 s",
-                  f"the page: {describe(check.page)}")
+                  f"the page: {describe(check.page, check.app)}")
     # Two 401s for a page that loads the user and the jobs together; one for a page that
     # loads them in turn (its second request goes out after the refresh). Up to 2 s to tell
     # them apart; either way the refresh is released next.
     backend.wait_journal(seq, count=2, status=401, timeout=2)
     gate.release()
     jobs = check.item_count("alice")
-    shown = showing(check.page, "job-item", count=jobs)
-    check.exactly_one_refresh(seq, "the profile page's expired requests cause exactly one "
-                                   "refresh")
+    shown = showing(check.page, check.app.item, count=jobs)
+    check.exactly_one_refresh(seq, f"the expired requests of {check.guarded} cause exactly "
+                                   "one refresh")
     journal = backend.journal(after=seq)
     page_requests = _page_requests(journal)
     renewed = journal.issued().access_jtis[-1]
-    _all_retried(check, page_requests, new, renewed, f"{RETRIED} (on /profile)",
-                 f"the page: {describe(check.page)}", name=str)
-    check.require(shown, "the profile page shows its data after the refresh",
-                  f"after 5 s the page does not show {jobs} × job-item",
-                  f"the page: {describe(check.page)}")
+    _all_retried(check, page_requests, new, renewed, f"{RETRIED} (on {check.guarded})",
+                 f"the page: {describe(check.page, check.app)}", name=str)
+    check.require(shown, f"{check.guarded} shows its data after the refresh",
+                  f"after 5 s {view.not_shown(check.app.item, count=jobs)}",
+                  f"the page: {describe(check.page, check.app)}")
 
 
 def _page_requests(journal: Journal) -> dict[Request, list[Attempt]]:
-    """The attempts of each GET the profile page made in `journal`."""
+    """The attempts of each GET the guarded page made in `journal`."""
     found: dict[Request, list[Attempt]] = {}
     for endpoint in (journal.facts.current_user, journal.facts.list):
         if endpoint.method == "GET":
@@ -286,4 +289,4 @@ def test_R7_insufficient_scope_403_neither_refreshes_nor_logs_out(
                   "expected 200 with the login's token")
     states = check.family_states()
     check.require(states == ["live"], prop, f"refresh families after the 403: {states}")
-    check.shows("login-form", prop, visible=False)
+    check.shows(check.app.login_form, prop, visible=False)

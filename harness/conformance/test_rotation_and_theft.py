@@ -36,7 +36,7 @@ def test_T1_each_refresh_rotates_the_cookie_and_kills_the_previous_value(
         harness_check: Check, context: BrowserContext, _harness_outsider: Outsider) -> None:
     check = harness_check
     facts, backend = check.facts, check.backend
-    check.logged_in("/")
+    check.logged_in()
     in_cookie = not facts.api.hands_refresh_token_to_scripts
     value = "refresh cookie value" if in_cookie else "refresh token"
 
@@ -129,7 +129,7 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
     check = harness_check
     facts, backend = check.facts, check.backend
     jobs = facts.list.path
-    check.logged_in("/profile")
+    check.logged_in(check.guarded)
     stolen = backend.journal().issued().refresh_tokens[-1]
     check.expire_access_token()
     renewing = check.spa.request("GET", jobs)
@@ -172,14 +172,15 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
     check.require(not 200 <= (res.status or 0) < 300, prop,
                   f"its next request resolved with {res.status}")
     check.require(not check.spa.is_authenticated(), prop, "isAuthenticated() is still true")
-    check.shows("login-form", f"{prop}: on a guarded route the app shows its login page")
+    check.shows(check.app.login_form, f"{prop}: on a guarded route the app shows its login page")
 
 
 def _logged_in_with_a_second_tab(check: Check) -> SpaDriver:
     """Log in on `/`, then open a second tab on `/`, which must be logged in (L2)."""
-    check.logged_in("/")
+    check.logged_in()
     other = check.spa.new_tab()
-    check.setup("open a second tab on / (check L2)", lambda: other.open("/"))
+    check.setup(f"open a second tab on {check.home} (check L2)",
+                lambda: other.open(check.home))
     if not other.is_authenticated():
         check.setup_failed("a tab opened after login is logged in (check L2)",
                            "isAuthenticated() is false in the second tab")
@@ -229,20 +230,21 @@ def test_T3_two_tabs_expiring_together_share_one_refresh(harness_check: Check) -
 def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_polling(
         harness_check: Check) -> None:
     check = harness_check
-    check.logged_in("/profile")
+    check.logged_in(check.guarded)
     jobs = check.item_count("alice")
     tabs = [check.spa.new_tab(), check.spa.new_tab()]
     for tab in tabs:
         # Their timers are frozen: only an event, never polling, can log them out.
         tab.page.clock.install()
-        check.setup("open /profile in another tab (check L2)", partial(tab.open, "/profile"))
+        check.setup(f"open {check.guarded} in another tab (check L2)",
+                    partial(tab.open, check.guarded))
         check.setup("the other tab shows the profile (check L2)",
-                    partial(check.shows, "job-item", "profile", count=jobs, page=tab.page))
+                    partial(check.shows, check.app.item, "profile", count=jobs, page=tab.page))
     for tab in tabs:
         tab.page.clock.pause_at(int(time.time() * 1000) + 1000)
     # Each tab reports the moment it shows its login page, so the bound measures the app,
     # not how long the check takes to look at one tab and then the other.
-    shown = [Appearance(tab.page, "login-form") for tab in tabs]
+    shown = [Appearance(tab.page, check.app.login_form) for tab in tabs]
 
     check.spa.logout()
     # The bound runs from when the logout resolved, for every tab at once.
@@ -250,7 +252,7 @@ def test_T4_logout_in_one_tab_logs_out_the_others_within_a_second_without_pollin
     bound_s = LOGOUT_REACHES_TABS_MS / 1000
     prop = f"logout in one tab logs out the other tabs within {bound_s:g} s, without timers"
     for n, (tab, seen) in enumerate(zip(tabs, shown, strict=True), start=2):
-        check.shows("login-form", f"{prop} (tab {n} shows its login page)", page=tab.page)
+        check.shows(check.app.login_form, f"{prop} (tab {n} shows its login page)", page=tab.page)
         # Without a report from the page (the form shown by a style sheet alone), the time
         # the check saw it.
         took = (seen.at if seen.at is not None else time.monotonic()) - done

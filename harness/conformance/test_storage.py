@@ -73,7 +73,7 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(harness_check: Chec
     facts, spa = check.facts, check.spa
     login_path = facts.login.path
     _refresh_token_out_of_scripts_reach(check)
-    check.setup("open /", lambda: spa.open("/"))
+    check.setup(f"open {check.home}", lambda: spa.open(check.home))
     with check.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
         check.setup("log in", spa.login)
     try:
@@ -109,7 +109,7 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
     check = harness_check
     facts = check.facts
     _refresh_token_out_of_scripts_reach(check)
-    check.logged_in("/")
+    check.logged_in()
     api = urlsplit(_harness_api_base_url)
     wanted = {"httpOnly": True, "secure": True, "sameSite": "Strict",
               "path": facts.cookie.path, "domain": api.hostname}
@@ -155,7 +155,7 @@ def test_S3_document_cookie_never_shows_the_refresh_token(
                       "document.cookie never shows the refresh token",
                       f"document.cookie shows the refresh token {moment}: {seen[:60]!r}")
 
-    check.logged_in("/")
+    check.logged_in()
     assert_hidden("after login")
     _renew(check)
     assert_hidden("after a refresh")
@@ -175,11 +175,11 @@ def test_S4_no_token_value_in_any_browser_storage(harness_check: Check) -> None:
         check.require(not found, "no token value is kept in browser storage",
                       lambda: f"token value in storage {moment}: {'; '.join(found)}")
 
-    check.logged_in("/")
+    check.logged_in()
     assert_absent("after login")
     _renew(check)
     assert_absent("after a refresh")
-    check.setup("reload (check L1)", lambda: check.spa.open("/"))
+    check.setup("reload (check L1)", lambda: check.spa.open(check.home))
     check.require(check.spa.is_authenticated(), "set-up: the session survives a reload (L1)",
                   "isAuthenticated() is false after the reload")
     assert_absent("after a reload")
@@ -202,7 +202,7 @@ def test_S5_access_token_not_in_globals_url_history_dom_or_console(
         places = found_in_document(check.page, tokens)
         check.require(not places, prop, lambda: f"access token {moment}: {'; '.join(places)}")
 
-    check.logged_in("/profile")
+    check.logged_in(check.guarded)
     assert_unreachable("after login")
     _renew(check)
     assert_unreachable("after a refresh")

@@ -15,8 +15,8 @@ from typing import Any
 from playwright.sync_api import Page
 
 from harness.browser import view
+from harness.browser.app_config import DEFAULT, AppConfig, Hook
 from harness.browser.driver import (
-    PROFILE,
     SETTLE_TIMEOUT_MS,
     Pending,
     RequestsHung,
@@ -44,40 +44,54 @@ class Check(Verdict):
     """One conformance check: its ID, the app, the backend, the facts, and its verdict."""
 
     def __init__(self, check: str, spa: SpaDriver, backend: BackendClient,
-                 facts: BackendFacts, outsider: Outsider | None = None) -> None:
+                 facts: BackendFacts, outsider: Outsider | None = None,
+                 app: AppConfig = DEFAULT) -> None:
         super().__init__(check, backend_is_theirs=facts.backend_is_theirs)
         self.spa = spa
         self.backend = backend
         self.facts = facts
         self.outsider = outsider
+        self.app = app  # the app's routes and hooks (`--app-config`)
         self._probed_expiry = False
 
     @property
     def page(self) -> Page:
         return self.spa.page
 
+    @property
+    def home(self) -> str:
+        return self.app.routes.home
+
+    @property
+    def guarded(self) -> str:
+        """The app's guarded page that lists the user's items (`/profile` in the contract)."""
+        return self.app.routes.guarded
+
     # The situation.
 
-    def logged_in(self, path: str = "/", user: str = "alice") -> LoggedIn:
-        """Open `path` and log in as `user` (a set-up step). On /profile, also wait until the
-        app is back there showing the user's jobs (as many as the facts give the user), so
-        that none of the page's own requests is in flight when the check moves a clock or
-        ends the session."""
+    def logged_in(self, path: str | None = None, user: str = "alice") -> LoggedIn:
+        """Open `path` (the app's home page by default) and log in as `user` (a set-up step).
+        On the guarded page, also wait until the app is back there showing the user's items
+        (as many as the facts give the user), so that none of the page's own requests is in
+        flight when the check moves a clock or ends the session."""
+        path = self.home if path is None else path
+
         def step() -> None:
             self.spa.open(path)
             self.spa.login(user)
         self.setup(f"open {path} and log in as {user}", step)
-        if path == PROFILE:
-            self.setup(f"after login the app is back on {PROFILE} (check L5)",
-                       lambda: self.at_path(PROFILE, "back"))
-            jobs = self.setup("the backend names the user's jobs", lambda: self.item_count(user))
-            self.setup(f"{PROFILE} shows the {jobs} jobs of {user}",
-                       lambda: self.shows("job-item", "jobs", count=jobs))
+        if path == self.guarded:
+            self.setup(f"after login the app is back on {path} (check L5)",
+                       lambda: self.at_path(path, "back"))
+            items = self.setup("the backend names the user's items",
+                               lambda: self.item_count(user))
+            self.setup(f"{path} shows the {items} items of {user}",
+                       lambda: self.shows(self.app.item, "items", count=items))
         journal = self.backend.journal()
         jtis = journal.issued().access_jtis
         return LoggedIn(journal.last_seq, jtis[-1] if jtis else None)
 
-    def expired_after_login(self, path: str = "/", user: str = "alice") -> LoggedIn:
+    def expired_after_login(self, path: str | None = None, user: str = "alice") -> LoggedIn:
         """Log in, then the access token expires (on the backend clock)."""
         situation = self.logged_in(path, user)
         if self.expire_access_token():  # the probe is not the app's: the situation after it
@@ -187,23 +201,24 @@ class Check(Verdict):
 
     # What the page shows.
 
-    def shows(self, testid: str, prop: str, *, visible: bool = True, count: int | None = None,
+    def shows(self, hook: Hook, prop: str, *, visible: bool = True, count: int | None = None,
               page: Page | None = None, timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
-        """Within `timeout_ms` the page shows `data-testid=testid`: visible, or not visible
-        (absent or hidden both do) with `visible=False`, or exactly `count` of them."""
+        """Within `timeout_ms` the page shows the hook (`self.app.login_form`, ...): visible,
+        or not visible (absent or hidden both do) with `visible=False`, or exactly `count` of
+        them."""
         page = page or self.page
-        if not view.showing(page, testid, visible=visible, count=count, timeout_ms=timeout_ms):
+        if not view.showing(page, hook, visible=visible, count=count, timeout_ms=timeout_ms):
             self.fail(prop, f"after {timeout_ms / 1000:.2g} s "
-                            f"{view.not_shown(testid, visible=visible, count=count)}",
-                      f"the page: {view.describe(page)}")
+                            f"{view.not_shown(hook, visible=visible, count=count)}",
+                      f"the page: {view.describe(page, self.app)}")
 
-    def shows_text(self, testid: str, any_of: Sequence[str], prop: str,
+    def shows_text(self, hook: Hook, any_of: Sequence[str], prop: str,
                    timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
-        """Within `timeout_ms` an element `data-testid=testid` contains one of `any_of`."""
-        if not view.containing(self.page, testid, list(any_of), timeout_ms):
-            self.fail(prop, f"after {timeout_ms / 1000:g} s {testid} does not contain "
+        """Within `timeout_ms` an element of the hook contains one of `any_of`."""
+        if not view.containing(self.page, hook, list(any_of), timeout_ms):
+            self.fail(prop, f"after {timeout_ms / 1000:g} s {hook} does not contain "
                             f"{' or '.join(map(repr, any_of))}",
-                      f"the page: {view.describe(self.page)}")
+                      f"the page: {view.describe(self.page, self.app)}")
 
     def at_path(self, path: str, prop: str, page: Page | None = None,
                 timeout_ms: float = view.UI_TIMEOUT_MS) -> None:
@@ -211,4 +226,4 @@ class Check(Verdict):
         page = page or self.page
         if not view.on_path(page, path, timeout_ms):
             self.fail(prop, f"after {timeout_ms / 1000:g} s the app is not on {path}",
-                      f"the page: {view.describe(page)}")
+                      f"the page: {view.describe(page, self.app)}")

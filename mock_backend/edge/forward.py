@@ -1,7 +1,7 @@
 """Forwarding one request to the upstream and its answer back, as unchanged as a browser at
 the edge's origin allows.
 
-Rewrites (the README lists them, "Testing with your real backend"):
+Rewrites (docs/your-backend.md lists them):
 - hop-by-hop headers (RFC 9110 section 7.6.1) are not forwarded either way;
 - a `Set-Cookie` `Domain` attribute is dropped, so the cookie belongs to the edge's host;
 - a `Location` on the upstream's origin points at the edge's origin instead;

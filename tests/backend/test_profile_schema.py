@@ -1,5 +1,5 @@
 """The API profile's format is declared once, by the models in mock_backend/profile.py: the
-loader, the README's table of keys, `reference.toml` and the facts' `profile` part all
+loader, the docs' table of keys, `reference.toml` and the facts' `profile` part all
 follow them, and the settings spell cookie and header names by the same rules."""
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PROFILES_DOC = Path(__file__).resolve().parents[2] / "docs" / "profiles.md"
 SECTION = re.compile(r"<!-- profile-keys:.*?-->\n(.*?)<!-- /profile-keys -->", re.S)
 
 
 def test_the_readme_table_of_keys_is_the_one_the_model_writes() -> None:
-    found = SECTION.search(README.read_text())
-    assert found, "README.md has no <!-- profile-keys: ... --> section"
+    found = SECTION.search(PROFILES_DOC.read_text())
+    assert found, "docs/profiles.md has no <!-- profile-keys: ... --> section"
     assert found.group(1) == profile_keys_table(), (
-        "README.md's table of API profile keys differs from the model's; replace it with "
+        "docs/profiles.md's table of API profile keys differs from the model's; replace it with "
         "the output of: python -c 'from mock_backend.profile import profile_keys_table as t; "
         "print(t(), end=\"\")'")
 
@@ -58,7 +58,7 @@ def _leaves(table: dict[str, Any], keys: set[str], prefix: str = "") -> dict[str
 
 
 def test_reference_toml_lists_every_key_of_the_format_at_its_default() -> None:
-    # The README tells teams to start from it: it must show the whole format, as it is.
+    # docs/profiles.md tells teams to start from it: it must show the whole format, as it is.
     keys = {k.key: k.default for k in profile_keys()}
     written = _leaves(tomllib.loads((PROFILES_DIR / "reference.toml").read_text()), set(keys))
     assert written == keys

@@ -368,8 +368,8 @@ def test_a_request_to_another_endpoint_streams_through_both_ways(edge: httpx.Cli
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--upstream", "http://127.0.0.1:1"],
-     "--upstream needs --accounts FILE: the accounts that can log in to your backend (README: "
-     "Testing with your real backend)"),
+     "--upstream needs --accounts FILE: the accounts that can log in to your backend "
+     "(docs/your-backend.md)"),
     (["--accounts", "a.toml"], "--accounts is for an edge: give --upstream URL as well"),
     (["--upstream", "http://127.0.0.1:1", "--accounts", "a.toml", "--store", "sqlite:x.db",
       "--access-ttl", "30s"],

@@ -98,9 +98,9 @@ def test_every_fixture_of_the_plugin_carries_the_harness_prefix() -> None:
               and not n.startswith(("harness_", "_harness_"))]
     assert strays == [], f"fixtures users could shadow by accident: {strays}"
     public = sorted(n for n in names if n.startswith("harness_"))
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "harness.md").read_text()
     undocumented = [n for n in public if f"`{n}`" not in readme]
-    assert undocumented == [], f"public fixtures missing from the README: {undocumented}"
+    assert undocumented == [], f"public fixtures missing from docs/harness.md: {undocumented}"
 
 
 def test_the_package_says_what_users_may_import_and_ships_its_types() -> None:

@@ -16,9 +16,10 @@ ARGS = ("--browser", "chromium", "--tracing", "off", "--screenshot", "off",
 
 
 def _readme_example() -> str:
-    section = (REPO / "README.md").read_text().split("### Writing a check of your own", 1)[1]
+    section = (REPO / "docs" / "harness.md").read_text().split(
+        "### Writing a check of your own", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code, "README: no python example under 'Writing a check of your own'"
+    assert code, "docs/harness.md: no python example under 'Writing a check of your own'"
     return code.group(1)
 
 

@@ -97,7 +97,7 @@ def test_a_malformed_accounts_file_stops_the_run_naming_the_key(
 @pytest.mark.parametrize(("args", "line"), [
     (["--upstream", "http://127.0.0.1:9"],
      "--upstream needs --accounts FILE: the accounts that can log in to your backend "
-     "(README: Testing with your real backend)"),
+     "(docs/your-backend.md)"),
     (["--accounts", "a.toml"], "--accounts is for --upstream URL: the accounts of your own "
                                "backend"),
     (["--upstream", "http://127.0.0.1:9", "--accounts", "a.toml", "--backend-alg", "RS256",
