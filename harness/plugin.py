@@ -17,7 +17,7 @@ import pytest
 
 from harness.fixtures import options
 from harness.servers.topology import topologies_for
-from harness.verdicts import artifacts, verdict
+from harness.verdicts import artifacts, groups, verdict
 from harness.verdicts.verdict import CheckFailure
 
 # Fixture modules, registered as plugins of their own together with this one (so a
@@ -71,6 +71,35 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(check_id, cross_origin=False): the "
                                        "docs/checks.md check a test implements; cross_origin "
                                        "runs it in the cross-origin topology too")
+    for group in groups.GROUPS:
+        config.addinivalue_line("markers", f"{group}: a check of the {group} group "
+                                           f"({groups.WHY[group]})")
+    if config.getoption("checks") is not None:
+        try:
+            groups.parse_groups(config.getoption("checks"))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each check's test carries its group as a marker, before `-m` selects by markers; and
+    `--checks` keeps the groups it names."""
+    chosen = config.getoption("checks")
+    wanted = groups.parse_groups(chosen) if chosen is not None else groups.GROUPS
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("conformance")
+        if marker is None or not marker.args:
+            kept.append(item)
+            continue
+        group = groups.group_of(str(marker.args[0]))
+        item.add_marker(group)
+        (kept if group in wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -203,8 +232,32 @@ def pytest_runtest_makereport(item: pytest.Item,
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The backend's findings apart from the app's failures: what the team's backend does
-    that the checks' backend parts name (`--upstream`)."""
+    """The results of each check group, then the backend's findings apart from the app's
+    failures: what the team's backend does that the checks' backend parts name."""
+    _results_by_group(terminalreporter)
+    _backend_findings(terminalreporter)
+
+
+def _results_by_group(terminalreporter: Any) -> None:
+    counts: dict[str, dict[str, int]] = {group: {} for group in groups.GROUPS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            keywords = getattr(report, "keywords", {})
+            group = next((g for g in groups.GROUPS if g in keywords), None)
+            if group is None or getattr(report, "when", "call") not in ("call", "setup") \
+                    or (outcome == "passed" and report.when != "call"):
+                continue
+            counts[group][outcome] = counts[group].get(outcome, 0) + 1
+    if not any(counts.values()):
+        return
+    terminalreporter.section("checks by group")
+    for group, seen in counts.items():
+        if seen:
+            said = ", ".join(f"{n} {outcome}" for outcome, n in seen.items())
+            terminalreporter.write_line(f"{group}: {said} ({groups.WHY[group]})")
+
+
+def _backend_findings(terminalreporter: Any) -> None:
     found = [(report.nodeid, texts) for key in ("passed", "failed", "skipped")
              for report in terminalreporter.stats.get(key, [])
              for name, texts in getattr(report, "user_properties", ()) if

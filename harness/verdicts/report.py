@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.seam.journal import Journal
+from harness.verdicts.groups import GROUPS, WHY, group_of
 from harness.verdicts.verdict import FINDINGS_PROPERTY
 
 JOURNAL_PROPERTY = "conformance_journal"
@@ -34,6 +35,10 @@ class Run:
     reason: str = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)  # the backend's (`--upstream`)
+    group: str = ""  # core, recommended or backend (docs/checks.md, "Check groups")
+
+    def __post_init__(self) -> None:
+        self.group = self.group or group_of(self.check)
 
 
 def _one_line(report: pytest.TestReport) -> str:
@@ -175,7 +180,8 @@ def render(runs: list[Run]) -> str:
             found = (f"<br><span class='finding'>{len(cell.findings)} backend finding"
                      f"{'s' if len(cell.findings) > 1 else ''}</span>" if cell.findings else "")
             cells.append(f'<td class="{cell.outcome}">{cell.outcome}{reason}{found}</td>')
-        rows.append(f"<tr><th><a href='#{_anchor(check)}'>{html.escape(check)}</a></th>"
+        rows.append(f"<tr><th><a href='#{_anchor(check)}'>{html.escape(check)}</a> "
+                    f"<span class='muted'>{group_of(check)}</span></th>"
                     + "".join(cells) + "</tr>")
         all_runs = list(by_check[check].values())
         shown = next((r for r in all_runs if r.outcome == "failed"), all_runs[0])
@@ -191,8 +197,23 @@ def render(runs: list[Run]) -> str:
             f"{failed} failed"
             + (f" (the app's); {sum(len(r.findings) for r in runs)} backend findings"
                if findings else "")
-            + f".</p><table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
+            + f".</p>{_by_group(runs)}<table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
             f"{findings}<h2>Request timelines</h2>{_LEGEND}{''.join(details)}</body></html>\n")
+
+
+def _by_group(runs: list[Run]) -> str:
+    """Each check group's runs by outcome (docs/checks.md, "Check groups")."""
+    rows = []
+    for group in GROUPS:
+        mine = [r for r in runs if r.group == group]
+        if not mine:
+            continue
+        counts = {o: sum(r.outcome == o for r in mine) for o in ("passed", "failed", "skipped")}
+        said = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+        rows.append(f"<tr><th>{group}</th><td class='{'failed' if counts['failed'] else 'passed'}'>"
+                    f"{said}</td><td class='muted'>{html.escape(WHY[group])}</td></tr>")
+    return f"<table class='groups'><tr><th>group</th><th>runs</th><th>why</th></tr>" \
+           f"{''.join(rows)}</table>" if rows else ""
 
 
 def _findings(runs: list[Run]) -> str:

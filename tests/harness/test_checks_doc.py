@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.browser import driver, view
 from harness.conformance import test_lifecycle, test_refresh_failures, test_rotation_and_theft
+from harness.verdicts import groups
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "checks.md"
@@ -67,3 +68,18 @@ def test_shipped_docs_cite_only_what_the_repository_holds() -> None:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
             if not re.match(r"[a-z]+:", target):
                 assert (doc.parent / target).exists(), f"{doc.name} links to {target}"
+
+
+def test_every_entry_names_the_group_its_check_runs_in() -> None:
+    entries = _entries()
+    for check, text in entries.items():
+        assert text.split("\n")[1] == f"- Group: {groups.group_of(check)}.", \
+            f"docs/checks.md {check}: its first line must be '- Group: " \
+            f"{groups.group_of(check)}.'"
+    table = DOC.read_text().split("## Check groups")[1].split("\n## ")[0]
+    for group in groups.GROUPS:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {group} |"))
+        assert groups.WHY[group] in row, row
+        listed = row.rsplit("|", 2)[1].split(",")
+        assert {c.strip() for c in listed} == {c for c in entries
+                                               if groups.group_of(c) == group}, row
