@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.seam.journal import Journal
+from harness.verdicts.entries import entry_html
 from harness.verdicts.groups import GROUPS, WHY, group_of
 from harness.verdicts.verdict import FINDINGS_PROPERTY
 
@@ -152,7 +153,9 @@ text-align:left;vertical-align:top}.passed{background:#e5f6ea}.failed{background
 .skipped{background:#f1f1f1}.muted{color:#6b7686}.axis{font-size:10px;fill:#6b7686}
 details{margin:6px 0 18px}.finding{color:#8a5a00}
 .findings pre{margin:0;white-space:pre-wrap}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}"""
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+.reason{font-weight:600;color:#8b1d1d}.entry{border-left:3px solid #d5dbe5;padding:2px 12px;
+margin:8px 0;max-width:900px}.entry ul{margin:4px 0;padding-left:18px}"""
 
 _LEGEND = ('<p class="legend">'
            + "".join(f'<span style="background:{c}"></span>{t}' for c, t in (
@@ -189,7 +192,7 @@ def render(runs: list[Run]) -> str:
             f"<details id='{_anchor(check)}' {'open' if shown.outcome == 'failed' else ''}>"
             f"<summary><b>{html.escape(check)}</b> {html.escape(shown.test)} "
             f"({html.escape(shown.browser)}, {html.escape(shown.topology)}: {shown.outcome})"
-            f"</summary>{timeline_svg(shown.journal)}</details>")
+            f"</summary>{_failure(shown)}{timeline_svg(shown.journal)}</details>")
     findings = _findings(runs)
     return (f"<!doctype html><html lang='en'><meta charset='utf-8'>"
             f"<title>Conformance report</title><style>{_STYLE}</style><body>"
@@ -199,6 +202,14 @@ def render(runs: list[Run]) -> str:
                if findings else "")
             + f".</p>{_by_group(runs)}<table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
             f"{findings}<h2>Request timelines</h2>{_LEGEND}{''.join(details)}</body></html>\n")
+
+
+def _failure(run: Run) -> str:
+    """Beside a failed check: its one-line reason and what the check demands, as its
+    docs/checks.md entry says."""
+    if run.outcome != "failed":
+        return ""
+    return (f"<p class='reason'>{html.escape(run.reason)}</p>{entry_html(run.check)}")
 
 
 def _by_group(runs: list[Run]) -> str:
@@ -228,8 +239,9 @@ def _findings(runs: list[Run]) -> str:
         f"<li><pre>{html.escape(text)}</pre><span class='muted'>in "
         f"{html.escape('; '.join(places))}</span></li>" for text, places in sorted(where.items()))
     return ("<h2 id='backend-findings'>Backend findings (your backend, not your app)</h2>"
-            "<p class='muted'>What the backend behind the edge does that the checks' backend "
-            "parts name (docs/checks.md). They never fail the app.</p>"
+            "<p class='muted'>What the backend does that the checks' backend parts name "
+            "(docs/checks.md): a team's backend behind the edge, or the harness's own standing "
+            "in for one through an API profile. They never fail the app.</p>"
             f"<ul class='findings'>{items}</ul>")
 
 

@@ -38,6 +38,12 @@ def test_report_of_a_broken_app_shows_the_failed_check_its_reason_and_its_timeli
     r2 = page[page.index("<details id='check-R2--10-'"):]
     r2 = r2[:r2.index("</details>")]
     assert r2.count('fill="#d33"') >= 6
+    # Beside it, what R2 demands, as its docs/checks.md entry says: the report carries it.
+    assert "<b>R2 — a burst of expired requests shares exactly one refresh</b>" in r2, r2[:2000]
+    assert "<li>Situation: log in on <code>/</code>; the access token expires; N requests" in r2
+    assert "<li>The app must: make exactly one refresh" in r2
+    r7 = page[page.index("<details id='check-R7"):]
+    assert "class='entry'" not in r7[:r7.index("</details>")]  # passed: no entry
     assert r2.count('fill="#2f5bd3"') == int(reason.group(1))
 
 
@@ -76,3 +82,12 @@ def test_the_backends_findings_are_shown_apart_from_the_apps_verdicts() -> None:
     apart = page.split("Backend findings (your backend, not your app)")[1]
     assert "successor still refreshed (200)" in apart and "in chromium, same-origin" in apart
     assert "1 backend finding</span>" in page
+
+
+def test_the_packaged_entries_are_the_docs_entries() -> None:
+    # The report quotes the copy shipped in the package; the docs are the contract.
+    shipped = (REPO / "harness" / "verdicts" / "checks.md").read_text()
+    assert shipped == (REPO / "docs" / "checks.md").read_text(), (
+        "harness/verdicts/checks.md differs from docs/checks.md: copy docs/checks.md over it")
+    from harness.verdicts.entries import entries
+    assert len(entries()) == 36
