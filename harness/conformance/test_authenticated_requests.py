@@ -42,8 +42,9 @@ def test_A1_api_requests_carry_the_current_access_token_as_bearer(
     sent = [r.headers.get("authorization")
             for r in _harness_page_watch.sent_to(f"{facts.list.path}?step=after")]
     check.require(sent == [f"Bearer {issued.access_tokens[-1]}"], prop,
-                  lambda: f"the Authorization header went out as "
-                          f"{[(h or '(none)')[:20] + '…' for h in sent]}")
+                  lambda: "the Authorization header went out as "
+                          + (", ".join(f"'{h[:20]}…'" if h else "(none)" for h in sent)
+                             or "nothing: no such request"))
 
 
 @pytest.mark.conformance("A2")
@@ -103,8 +104,8 @@ def test_A3_skip_auth_request_has_no_authorization_and_no_marker(
     check.require(not refreshes, "a 401 for a request sent without a token starts no refresh",
                   f"the app sent {len(refreshes)} refresh(es)")
     check.require([a.jti for a in attempts] == [None], prop,
-                  lambda: f"the backend saw it {len(attempts)} times, with tokens "
-                          f"{[a.jti for a in attempts]}")
+                  lambda: f"the backend saw it {len(attempts)} times, "
+                          f"{sum(a.jti is not None for a in attempts)} of them with a token")
 
     sent = {kind: _harness_page_watch.sent_to(f"kind={kind}") for kind in ("plain", "skipped")}
     check.require([len(x) for x in sent.values()] == [1, 1], "each request is sent once",

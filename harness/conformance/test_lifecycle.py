@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext
 from harness.browser.clock import TimeControl
 from harness.browser.page_probes import cookie_value
 from harness.browser.view import UI_TIMEOUT_MS
-from harness.seam.client import BackendClient
+from harness.seam.client import BackendClient, Family
 from harness.seam.facts import Endpoint
 from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
@@ -79,7 +79,8 @@ def test_L2_new_tab_is_logged_in_by_its_own_silent_refresh(harness_check: Check)
                   f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)}) "
                   "since the tab opened")
     states = check.family_states()
-    check.require(states == ["live"], "opening a tab keeps the session", f"families: {states}")
+    check.require(states == ["live"], "opening a tab keeps the session",
+                  lambda: evidence.sessions(states))
 
 
 @pytest.mark.conformance("L3")
@@ -142,7 +143,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
         states = [(f.state, f.reason) for f in check.families()]
         check.backend_part(states == [("revoked", "logout")],
                            "logout revokes the session on the server",
-                           f"families after logout: {states}")
+                           evidence.sessions(states))
     if in_cookie:
         check.backend_part(cookie_value(context, facts.cookie.name) is None,
                            "logout clears the refresh cookie", "the cookie is still in the browser")
@@ -262,7 +263,16 @@ def test_L7_sixth_login_evicts_the_least_recently_used_session(
     evicted = [(f.id, f.reason) for f in families if f.state != "live"]
     check.backend_part(evicted == [(families[1].id, "evicted")],
                        "the sixth login evicts the least recently used session (the second)",
-                       f"ended instead: {evicted}", f"sessions: {summary}")
+                       lambda: (f"{len(evicted)} sessions ended: "
+                                + ", ".join(f"the {_nth(families, sid)} ({reason})"
+                                            for sid, reason in evicted)
+                                if evicted else "none ended"), f"sessions: {summary}")
+
+
+def _nth(families: list[Family], sid: str) -> str:
+    """Which of the user's sessions `sid` is, in order of login ("second")."""
+    n = [f.id for f in families].index(sid)
+    return ("first", "second", "third", "fourth", "fifth", "sixth")[n] if n < 6 else f"#{n + 1}"
 
 
 def _sessions_beyond_the_declared_limit(check: Verdict, outsider: Outsider,

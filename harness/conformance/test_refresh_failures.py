@@ -138,7 +138,7 @@ def test_F2_failed_refresh_fails_waiters_in_bounded_time_and_keeps_the_session(
                   f"the request resolved with {res.status} {res.error or ''}; refreshes "
                   f"{evidence.tally(refreshes)}")
     states = check.family_states()
-    check.require(states == ["live"], prop, f"families: {states}")
+    check.require(states == ["live"], prop, lambda: evidence.sessions(states))
 
 
 def _reached(fault: Fault) -> int:

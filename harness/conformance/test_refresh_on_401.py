@@ -288,5 +288,6 @@ def test_R7_insufficient_scope_403_neither_refreshes_nor_logs_out(
                       for a in seen),
                   "expected 200 with the login's token")
     states = check.family_states()
-    check.require(states == ["live"], prop, f"refresh families after the 403: {states}")
+    check.require(states == ["live"], prop,
+                  lambda: f"after the 403 {evidence.sessions(states)}")
     check.shows(check.app.login_form, prop, visible=False)

@@ -148,7 +148,7 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
     if not facts.backend_is_theirs:
         states = [(f.state, f.reason) for f in check.families()]
         check.backend_part(states == [("revoked", "reuse")], ends,
-                           f"families after it: {states}")
+                           lambda: f"after it {evidence.sessions(states)}")
     else:
         # Behind the edge the session's end shows only when its newest value is tried: the
         # value the app holds now (a probe, marked in the journal).
@@ -216,7 +216,7 @@ def test_T3_two_tabs_expiring_together_share_one_refresh(harness_check: Check) -
                   f"the journal has {len(refreshes)} refreshes ({evidence.tally(refreshes)})",
                   f"families: {states}")
     check.require(states == [("live", None)], "the session survives two tabs refreshing",
-                  f"families: {states}")
+                  lambda: evidence.sessions(states))
     statuses = [r.status for r in results]
     check.require(statuses == [200] * 10, "every request of both tabs succeeds",
                   f"authHarness.request resolved with {evidence.tally(statuses)}")
@@ -333,7 +333,7 @@ def test_T5_a_stuck_or_closed_tab_never_blocks_another_tabs_refresh(
     check.require(refreshes.count(200) == 1, "exactly one refresh succeeds",
                   f"{refreshes.count(200)} refreshes succeeded ({evidence.tally(refreshes)})",
                   f"families: {states}")
-    check.require(states == [("live", None)], survive, f"families: {states}",
+    check.require(states == [("live", None)], survive, lambda: evidence.sessions(states),
                   f"refreshes: {evidence.tally(refreshes)}")
     check.require(other.is_authenticated(), survive,
                   "the second tab's isAuthenticated() is false")

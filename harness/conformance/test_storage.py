@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +15,16 @@ from playwright.sync_api import Error as PlaywrightError
 from harness.browser.page_probes import found_in_document, found_in_globals, found_in_storage
 from harness.browser.page_watch import PageWatch
 from harness.verdicts.check import Check
+
+
+def _attributes(cookie: dict[str, Any], host: str | None) -> str:
+    """A cookie's attributes in Set-Cookie's words: `HttpOnly, not Secure, SameSite=Lax,
+    Path=/, host-only`."""
+    return ", ".join([
+        "HttpOnly" if cookie["httpOnly"] else "not HttpOnly",
+        "Secure" if cookie["secure"] else "not Secure",
+        f"SameSite={cookie['sameSite']}", f"Path={cookie['path']}",
+        "host-only" if cookie["domain"] == host else f"Domain={cookie['domain']}"])
 
 
 def _refresh_token_out_of_scripts_reach(check: Check) -> None:
@@ -118,14 +129,15 @@ def test_S2_refresh_cookie_is_httponly_secure_strict_host_only_and_bounded(
         # Every cookie of the jar, not those for one URL: a wrong Path or Domain must show.
         cookies = [c for c in context.cookies() if c["name"] == facts.cookie.name]
         check.backend_part(len(cookies) == 1, f"{moment} one refresh cookie is set",
-                           f"the jar has {len(cookies)} {facts.cookie.name} cookies: {cookies}",
-                           needed=True)
+                           f"the browser holds {len(cookies)} {facts.cookie.name} cookies",
+                           f"the cookies: {cookies}", needed=True)
         cookie = cookies[0]
         flags = {k: cookie[k]  # type: ignore[literal-required]
                  for k in ("httpOnly", "secure", "sameSite", "path", "domain")}
         check.backend_part(flags == wanted, "the refresh cookie is HttpOnly, Secure, "
                                             "SameSite=Strict, host-only, with the expected Path",
-                           f"refresh cookie attributes {moment}: {flags}", f"expected {wanted}")
+                           lambda: f"{moment} it is {_attributes(flags, api.hostname)}",
+                           f"attributes: {flags}", f"expected: {wanted}")
         lifetime, bound = cookie["expires"] - time.time(), facts.refresh_ttl
         # A minute of slack: the browser dates the cookie when the answer arrives. Behind
         # the edge, only a lifetime the edge knows bounds it.

@@ -68,3 +68,41 @@ def problems_line(problems: Mapping[K, str], total: int, what: str = "request",
         plural = what if total == 1 else f"{what}s"
         parts.append(f"{len(queries)} of {total} {plural} {verb} ({shown})")
     return "; ".join(parts)
+
+
+def sessions(states: Sequence[str | tuple[str, str | None]]) -> str:
+    """The backend's sessions in a failure's words: "the session is live", "the session was
+    ended (reuse)", "no session", "2 sessions: 1 live, 1 ended (logout)"."""
+    said = [_session(s) for s in states]
+    if not said:
+        return "no session"
+    if len(said) == 1:
+        return f"the session {'is live' if said[0] == 'live' else 'was ' + said[0]}"
+    counts: dict[str, int] = {}
+    for one in said:
+        counts[one] = counts.get(one, 0) + 1
+    return f"{len(said)} sessions: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
+def _session(state: str | tuple[str, str | None]) -> str:
+    name, reason = state if isinstance(state, tuple) else (state, None)
+    if name == "live":
+        return "live"
+    return "ended" + (f" ({reason})" if reason else "")
+
+
+def session_change(before: Sequence[tuple[str, int, str]],
+                   after: Sequence[tuple[str, int, str]]) -> str:
+    """What became of the sessions (id, generation, state) between two looks, in words."""
+    then = {sid: (generation, state) for sid, generation, state in before}
+    changes = []
+    for sid, generation, state in after:
+        if sid not in then:
+            changes.append("a new session began")
+        elif then[sid][1] != state:
+            changes.append(f"a session was {'ended' if state != 'live' else 'restored'}")
+        elif then[sid][0] != generation:
+            changes.append("a session was rotated")
+    gone = set(then) - {sid for sid, _, _ in after}
+    changes += ["a session disappeared"] * len(gone)
+    return ", ".join(changes) or "the sessions changed"

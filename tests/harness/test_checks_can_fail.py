@@ -151,6 +151,25 @@ def test_checks_fail_against_their_broken_variant(
     firsts = _first_lines(result.stdout.lines)
     assert all(re.match(r"[A-Z]\d( \(backend\))?: (?!set-up failed)", line)
                for line in firsts), firsts
+    # And it speaks in the app's terms: no Python value, no name of the harness's insides
+    # (the evidence lines under it may be technical).
+    insides = [line for line in firsts if INSIDES.search(line)]
+    assert not insides, insides
+
+
+# What a failure's first line must not show: Python reprs (a list of tuples, a dict, a quoted
+# list item, None, True, False) and the harness's own words for the backend's records.
+INSIDES = re.compile(r"\[\(|\{'|\['|\bNone\b|\bTrue\b|\bFalse\b|famil(y|ies)|"
+                     r"generation|\bjti\b|\bseq\b|Traceback|Error\(")
+
+
+def test_the_insides_pattern_catches_what_it_names() -> None:
+    for bad in ("L4 (backend): logout revokes — families after logout: [('live', None)]",
+                "S2 (backend): attributes — {'httpOnly': True}",
+                "A1: Bearer — the Authorization header went out as ['Basic x']"):
+        assert INSIDES.search(bad), bad
+    assert not INSIDES.search("R2: every request that got a 401 is retried once with the new "
+                              "token — 1 of 10 requests was answered 401 and never retried")
 
 
 def _first_lines(lines: list[str]) -> list[str]:
