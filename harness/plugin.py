@@ -54,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     options.check_upstream(config)
     api_profile_of(config)  # so does a malformed --api-profile
     options.app_config_of(config)  # and a malformed --app-config
+    options.driver_script_of(config)  # and an unreadable --driver-script
     accounts_of(config)  # and a malformed --accounts
     port = config.getoption("backend_port")
     if port is not None and not 0 < port < 65536:

@@ -157,6 +157,7 @@ class SpaDriver:
         self.spa_url = spa_url.rstrip("/")
         self.facts = facts
         self._passwords = {u.username: u.password for u in facts.users} if facts else {}
+        self._loaded = _PageLoad(page)
 
     def new_tab(self) -> SpaDriver:
         """Another tab of the same browser context (shared cookies, BroadcastChannel, locks)."""
@@ -210,25 +211,29 @@ class SpaDriver:
         return self.start([Call("GET", f"{path}{sep}n={i}") for i in range(n)])
 
     def _require_contract(self, wait_ms: float) -> None:
-        """The driver object is there, or comes within `wait_ms` (a page still loading)."""
+        """The driver object is there, or comes within `wait_ms` (a page still loading, or a
+        driver installed after the load event: a dynamic import)."""
         present = "() => typeof window.authHarness === 'object' && window.authHarness !== null"
         try:
             self.page.wait_for_function(present, timeout=wait_ms, polling=POLL_MS)
         except PlaywrightTimeoutError:
-            raise self._missing() from None
+            raise self._missing(wait_ms) from None
 
-    def _missing(self) -> DriverError:
-        return DriverError(f"window.authHarness is missing on {self.page.url}: the app does "
-                           "not expose the driver contract (see docs/contract.md)")
+    def _missing(self, waited_ms: float) -> DriverError:
+        return DriverError(f"window.authHarness never appeared on {self.page.url} within "
+                           f"{waited_ms / 1000:g} s: the app does not expose the driver "
+                           f"contract (docs/contract.md) — {self._loaded.said()}")
 
     def _evaluate_handle(self, script: str, arg: Any) -> JSHandle:
-        """`script` run in the page; one that finds no `window.authHarness` says so."""
+        """`script` run in the page. Where `window.authHarness` is not there yet, the step
+        waits for it, within the driver's bound, and runs once it is."""
         try:
             return self.page.evaluate_handle(script, arg)
         except PlaywrightError as exc:
-            if _MISSING in exc.message:
-                raise self._missing() from None
-            raise
+            if _MISSING not in exc.message:
+                raise
+        self._require_contract(wait_ms=SETTLE_TIMEOUT_MS)
+        return self.page.evaluate_handle(script, arg)
 
     def _await(self, script: str, what: str, arg: Any = None) -> None:
         handle = self._evaluate_handle(_SETTLING % script, arg)
@@ -243,3 +248,42 @@ class SpaDriver:
                 raise
             reason = exc.message.split(_REJECTED, 1)[1].splitlines()[0]
             raise DriverError(f"authHarness.{what}() rejected: {reason}") from None
+
+
+class _PageLoad:
+    """What a tab loaded, for a message about a driver that never came: the page's scripts
+    that failed to load or threw, and its first console error."""
+
+    def __init__(self, page: Page) -> None:
+        self.failed_scripts: list[str] = []
+        self.errors: list[str] = []
+        self.console: list[str] = []
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+        page.on("pageerror", lambda error: self.errors.append(_one_line(str(error))))
+        page.on("console", self._console)
+
+    def _request_failed(self, request: Any) -> None:
+        if request.resource_type == "script":
+            self.failed_scripts.append(f"{request.url} ({request.failure or 'failed'})")
+
+    def _response(self, response: Any) -> None:
+        if response.request.resource_type == "script" and response.status >= 400:
+            self.failed_scripts.append(f"{response.url} ({response.status})")
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and len(self.console) < 5:
+            self.console.append(_one_line(message.text))
+
+    def said(self) -> str:
+        scripts = ("its scripts loaded" if not self.failed_scripts else
+                   "scripts that failed to load: " + ", ".join(self.failed_scripts[:3]))
+        thrown = f"; a script threw: {self.errors[0]}" if self.errors else ""
+        console = (f"; first console error: {self.console[0]}" if self.console
+                   else "; no console error")
+        return scripts + thrown + console
+
+
+def _one_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 160 else line[:159] + "…"

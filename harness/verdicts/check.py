@@ -8,9 +8,9 @@ client and facts, and the verdict; the `harness_check` fixture makes one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import Page
 
@@ -26,9 +26,12 @@ from harness.browser.driver import (
 from harness.browser.page_probes import cookie_value
 from harness.seam.client import BackendClient, Family
 from harness.seam.facts import BackendFacts
+from harness.seam.journal import Journal
 from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
-from harness.verdicts.verdict import Verdict
+from harness.verdicts.verdict import CheckFailure, Verdict
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,28 @@ class Check(Verdict):
     @property
     def page(self) -> Page:
         return self.spa.page
+
+    def setup(self, what: str, step: Callable[[], T]) -> T:
+        """A step the check needs but does not judge. When it fails and the journal shows
+        why (the app calls paths this backend does not serve, a body its API does not take,
+        a refused CORS preflight, a login whose token the app never used), the failure says
+        that, with what the step reported as evidence."""
+        try:
+            return super().setup(what, step)
+        except CheckFailure as failure:
+            cause = self._likely_cause(what)
+            if cause is None:
+                raise
+            raise CheckFailure(self.check, what, cause, (f"the step: {failure.instead}",
+                                                         *failure.evidence),
+                               "setup") from None
+
+    def _likely_cause(self, what: str) -> str | None:
+        try:
+            journal = self.backend.journal()
+        except Exception:  # noqa: BLE001 - no journal, no cause: the step's own reason stands
+            return None
+        return setup_cause(journal, self.facts, logging_in="log in" in what)
 
     @property
     def home(self) -> str:
@@ -227,3 +252,46 @@ class Check(Verdict):
         if not view.on_path(page, path, timeout_ms):
             self.fail(prop, f"after {timeout_ms / 1000:g} s the app is not on {path}",
                       f"the page: {view.describe(page, self.app)}")
+
+
+def setup_cause(journal: Journal, facts: BackendFacts, logging_in: bool = True) -> str | None:
+    """What the journal shows of a set-up step that failed, in the words a team needs: the
+    likely mistake of set-up, not of the app's refresh logic. None when it shows none.
+    `logging_in`: the step logs in, so a login the app made no use of, or no request at all,
+    is a cause too."""
+    served = {(e.method, e.path) for e in (facts.login, facts.refresh, facts.logout,
+                                           facts.current_user, facts.list, facts.create,
+                                           facts.admin)}
+    for entry in journal:
+        unserved = entry.status in (404, 405) and (entry.method, entry.path) not in served \
+            and (entry.method != "GET" or entry.path.startswith(facts.api_prefix))
+        if unserved:
+            return (f"the app called {entry.method} {entry.path}, which this backend does not "
+                    f"serve ({entry.status}); is it written for another API? see "
+                    f"--api-profile (docs/profiles.md)")
+        if entry.method == "OPTIONS" and entry.status is not None and entry.status >= 400:
+            return (f"the browser's CORS preflight for {entry.path} from {entry.origin} was "
+                    f"refused ({entry.status}): the app's origin is not one the backend "
+                    f"allows, or the app calls the API at another address than "
+                    f"window.authHarnessConfig.apiBaseUrl")
+        if entry.is_to(facts.login) and entry.status in (415, 422):
+            body = facts.api.login_body
+            return (f"the login answered {entry.status}: the app sent a body the backend's "
+                    f"API does not take (it reads {body} with the fields "
+                    f"{facts.api.username_field!r} and {facts.api.password_field!r}); see "
+                    f"--api-profile (docs/profiles.md)")
+    if not logging_in:
+        return None
+    logins = [e for e in journal.to(facts.login) if e.status is not None
+              and 200 <= e.status < 300 and e.issued_access_jti]
+    if logins:
+        issued = {e.issued_access_jti for e in logins}
+        used = any(e.access_jti in issued for e in journal)
+        if not used:
+            return (f"the login was answered {logins[-1].status} with the access token in "
+                    f"{facts.api.login_access_token!r}, and the app never sent it: does it "
+                    f"read another field? see --api-profile (docs/profiles.md)")
+    if not any(not e.probe for e in journal):
+        return ("no request of the app reached the backend: does the app call the API at "
+                "window.authHarnessConfig.apiBaseUrl? (docs/contract.md)")
+    return None
