@@ -17,7 +17,7 @@ TRACING ?= off
 DEMO_PORT ?= 8000
 comma := ,
 
-.PHONY: demo test test-prerequisites bench soak install browsers redis-server upstreams angular-example lint dist clean
+.PHONY: demo test test-prerequisites bench soak install browsers redis-server upstreams angular-example react-example lint dist clean
 
 # examples/angular: a real Angular 20 app (npm registry, Node.js >= 20.19), built in its test
 # configuration for the suite. `make test SKIP_ANGULAR=1` runs everything else.
@@ -26,6 +26,14 @@ ANGULAR_BUILD := $(ANGULAR)/dist/harness/index.html
 ANGULAR_SOURCES := $(shell find $(ANGULAR)/src -type f 2>/dev/null) \
   $(addprefix $(ANGULAR)/,angular.json tsconfig.json tsconfig.app.json)
 SKIP_ANGULAR ?=
+
+# examples/react: a React 19 app on Vite and axios (npm registry, Node.js >= 20.19), built in
+# its `harness` mode for the suite. `make test SKIP_REACT=1` runs everything else.
+REACT := examples/react
+REACT_BUILD := $(REACT)/dist/harness/index.html
+REACT_SOURCES := $(shell find $(REACT)/src -type f 2>/dev/null) \
+  $(addprefix $(REACT)/,index.html vite.config.ts tsconfig.json)
+SKIP_REACT ?=
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -71,10 +79,10 @@ redis-server: | browsers
 # browsers their worker serves, one per engine, instead of each launching its own
 # (tests/harness/conftest.py; SHARED_BROWSERS=0 has each launch its own).
 # What the suite needs is made in parallel (-j3): the Python packages and then the browsers
-# and Redis on one side, the Angular example's npm install and build on the other.
+# and Redis on one side, the Angular and React examples' npm installs and builds on the other.
 test:
 	@$(MAKE) --no-print-directory -j3 -Oline test-prerequisites
-	SKIP_ANGULAR=$(SKIP_ANGULAR) $(BIN)/python -m pytest -n $(JOBS) --maxschedchunk 1 --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
+	SKIP_ANGULAR=$(SKIP_ANGULAR) SKIP_REACT=$(SKIP_REACT) $(BIN)/python -m pytest -n $(JOBS) --maxschedchunk 1 --tracing $(TRACING) --durations=15 $(foreach b,$(BROWSERS),--browser $(b)) $(PYTEST_ARGS)
 
 # Speed and scale against their targets (docs/performance.md): about 8 minutes on a 2-core
 # machine. BENCH_ARGS="--quick" for a quick look, "--only suite,burst" for some parts.
@@ -94,13 +102,16 @@ soak: browsers angular-example
 
 angular-example: $(ANGULAR_BUILD)
 
+react-example: $(REACT_BUILD)
+
 # The real backends the edge's tests run in front of (Django REST framework + SimpleJWT,
 # dj-rest-auth; tests/upstreams/requirements.txt), from PyPI into .upstreams/venv. Where they
 # cannot be installed their tests are skipped with the reason (under CI=true they fail).
 upstreams: install
 	@$(BIN)/python -m tests.upstreams.env >/dev/null || echo "the real upstream backends could not be installed: their tests will say why"
 
-test-prerequisites: browsers redis-server upstreams $(if $(SKIP_ANGULAR),,angular-example)
+test-prerequisites: browsers redis-server upstreams $(if $(SKIP_ANGULAR),,angular-example) \
+  $(if $(SKIP_REACT),,react-example)
 
 $(ANGULAR)/node_modules/.installed: $(ANGULAR)/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 24 ? 0 : 1)' 2>/dev/null || { \
@@ -113,6 +124,20 @@ $(ANGULAR)/node_modules/.installed: $(ANGULAR)/package-lock.json
 
 $(ANGULAR_BUILD): $(ANGULAR)/node_modules/.installed $(ANGULAR_SOURCES)
 	cd $(ANGULAR) && NG_CLI_ANALYTICS=false node_modules/.bin/ng build --configuration harness
+
+$(REACT)/node_modules/.installed: $(REACT)/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 23 ? 0 : 1)' 2>/dev/null || { \
+	  echo "examples/react needs Node.js >= 20.19 (or 22.12+) with npm; found: $$(node --version 2>/dev/null || echo none)."; \
+	  echo "Install it, or run the suite without the React example: make test SKIP_REACT=1"; exit 1; }
+	@# `npm install`, as for the Angular example: Vite's native packages (rolldown,
+	@# lightningcss) are optional packages for each platform.
+	cd $(REACT) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# `vite build --mode harness`: the test build, with the driver, in dist/harness
+# (a plain `vite build` makes the production build, without it, in dist/app).
+$(REACT_BUILD): $(REACT)/node_modules/.installed $(REACT_SOURCES)
+	cd $(REACT) && node_modules/.bin/vite build --mode harness
 
 demo: install
 	@mkdir -p .demo
@@ -135,4 +160,5 @@ dist: install
 	$(BIN)/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) .demo test-results soak-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular
+	rm -rf $(VENV) .demo test-results soak-results *.egg-info $(ANGULAR)/node_modules $(ANGULAR)/dist $(ANGULAR)/.angular \
+  $(REACT)/node_modules $(REACT)/dist

@@ -97,6 +97,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         group = groups.group_of(str(marker.args[0]))
         item.add_marker(group)
+        item.user_properties.append((groups.GROUP_PROPERTY, group))  # for the summary
+        item.user_properties.append((groups.CHECK_ID_PROPERTY, str(marker.args[0])))
         (kept if group in wanted else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -241,10 +243,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def _results_by_group(terminalreporter: Any) -> None:
     counts: dict[str, dict[str, int]] = {group: {} for group in groups.GROUPS}
+    checks: set[str] = set()
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
-            keywords = getattr(report, "keywords", {})
-            group = next((g for g in groups.GROUPS if g in keywords), None)
+            props = dict(getattr(report, "user_properties", ()))
+            group = props.get(groups.GROUP_PROPERTY)
+            if props.get(groups.CHECK_ID_PROPERTY):
+                checks.add(str(props[groups.CHECK_ID_PROPERTY]))
             if group is None or getattr(report, "when", "call") not in ("call", "setup") \
                     or (outcome == "passed" and report.when != "call"):
                 continue
@@ -252,6 +257,11 @@ def _results_by_group(terminalreporter: Any) -> None:
     if not any(counts.values()):
         return
     terminalreporter.section("checks by group")
+    runs = sum(sum(seen.values()) for seen in counts.values())
+    terminalreporter.write_line(
+        f"{len(checks)} of the {groups.CHECK_COUNT} checks of docs/checks.md, in {runs} runs: "
+        f"each check runs once per browser, in both topologies where it is marked so, and "
+        f"once per parameter (R2's burst size, F1's and F2's kinds of failure, T5's tab)")
     for group, seen in counts.items():
         if seen:
             said = ", ".join(f"{n} {outcome}" for outcome, n in seen.items())

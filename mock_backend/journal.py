@@ -47,6 +47,10 @@ class JournalEntry:
     upstream_error: str | None = None
     probe: bool | None = None  # a request a check made on purpose (a replay, a probe)
     issued_access_ends: float | None = None  # the issued access token's end, edge's clock
+    # Why a refresh was refused, in one of the words `RefreshRejected.refusal` names
+    # (superseded, reused, expired, revoked (...), invalid, missing); behind an edge, what
+    # the lineage it observed tells ("refused" when it cannot tell). None otherwise.
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,9 +136,10 @@ class Journal:
             self._changed(entry)
 
     def finish(self, entry: JournalEntry, status: int, end: float,
-               issued: dict[str, str | None] | None = None) -> None:
+               issued: dict[str, str | None] | None = None,
+               refusal: str | None = None) -> None:
         with self._lock:
-            entry.status, entry.end = status, end
+            entry.status, entry.end, entry.refusal = status, end, refusal
             for name, value in (issued or {}).items():
                 setattr(entry, f"issued_{name}", value)
             self._in_flight[entry.path] -= 1

@@ -90,16 +90,20 @@ class ObserveMiddleware:
             await send(message)
 
         try:
-            await through_faults(b.faults, self.app, scope, receive, send_recording)
+            await through_faults(b.faults, self.app, scope, receive, send_recording,
+                                 _cors_headers(headers.get("origin"), b.settings.allow_origins))
         except DroppedConnection:
             status = 0
             raise
         finally:
-            # A refresh value outside the cookie is found by the route, which says so here.
-            found = scope.get("state", {}).get("refresh_family")
+            # A refresh value outside the cookie is found by the route, which says so here,
+            # as it says why it refused a refresh.
+            state = scope.get("state", {})
+            found = state.get("refresh_family")
             if found and entry.refresh_family is None:
                 entry.refresh_family, entry.refresh_generation = found
-            b.journal.finish(entry, status, b.clock.now(), issued.result(status, b.signer))
+            b.journal.finish(entry, status, b.clock.now(), issued.result(status, b.signer),
+                             refusal=state.get("refusal"))
 
     def _jti_of(self, authorization: str | None) -> str | None:
         if not authorization or not authorization.startswith("Bearer "):
@@ -117,19 +121,31 @@ class ObserveMiddleware:
         return found if found else (None, None)
 
 
+def _cors_headers(origin: str | None, allowed: list[str]) -> list[tuple[bytes, bytes]]:
+    """What CORS adds to an answer for an allowed Origin (the CORS middleware's own for
+    credentials): an answer a fault makes up in front of it carries the same, or the browser
+    would hide it from the app as a network error."""
+    if origin is None or origin not in allowed:
+        return []
+    return [(b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"), (b"vary", b"Origin")]
+
+
 async def through_faults(faults: FaultBook, app: ASGIApp, scope: Scope, receive: Receive,
-                         send: Send) -> None:
-    """`app` answers the request, unless an armed fault for it acts first (`apply_fault`)."""
+                         send: Send, cors: list[tuple[bytes, bytes]] | None = None) -> None:
+    """`app` answers the request, unless an armed fault for it acts first (`apply_fault`).
+    `cors`: the headers CORS would add to an answer the fault makes up."""
     fault = faults.take(scope["method"], scope["path"])
     if fault is None:
         await app(scope, receive, send)
     else:
-        await apply_fault(fault, app, scope, receive, send)
+        await apply_fault(fault, app, scope, receive, send, cors or [])
 
 
 async def apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive,
-                      send: Send) -> None:
+                      send: Send, cors: list[tuple[bytes, bytes]] | None = None) -> None:
     """A fault's effect on one request on arrival; what it lets through goes on to `app`."""
+    cors = cors or []
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.gate:
@@ -141,7 +157,7 @@ async def apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive
     if fault.drop:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", b"64")]})
+                                (b"content-length", b"64"), *cors]})
         raise DroppedConnection(f"fault {fault.id} dropped {scope['path']}")
     if fault.status is not None:
         body = json.dumps({"error": "injected_fault",
@@ -149,7 +165,7 @@ async def apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive
         await send({"type": "http.response.start", "status": fault.status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"cache-control", b"no-store"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()), *cors]})
         await send({"type": "http.response.body", "body": body})
         return
     await app(scope, receive, send)

@@ -160,6 +160,8 @@ CookieName = Annotated[str, Kind("a cookie name", _matching(is_cookie_name,
                                                             "is not a cookie name"))]
 OptionalCookie = Annotated[str, Kind("a cookie name, or `\"\"` for none", _matching(
     lambda value: value == "" or is_cookie_name(value), "is not a cookie name (\"\" for none)"))]
+OptionalUrlPath = Annotated[str, Kind("a path, or `\"\"` when the API has none", _matching(
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?", "is not a path starting with / (\"\" for none)"))]
 Status = Annotated[int, Kind(" \\| ".join(f"`{s}`" for s in FAILURE_STATUSES), _status_problem)]
 Strings = Annotated[dict[str, str], Kind("a table of strings", _strings_problem)]
 BodyFormat = Annotated[str, _one_of("json", "form", "any")]
@@ -338,11 +340,14 @@ class Resources(_Table):
     list_field: OptionalField = Field(
         default="jobs", description="the list answer's field of the items (`\"\"`: the body is "
                                     "the list)")
-    create_path: UrlPath = Field(default="/api/jobs", alias="create",
-                                 description="`POST {title}`: creates an item")
-    admin_path: UrlPath = Field(default="/api/admin/stats", alias="admin",
-                                description="`GET`, role admin only (403 "
-                                            "`insufficient_scope` otherwise)")
+    create_path: OptionalUrlPath = Field(
+        default="/api/jobs", alias="create",
+        description="`POST {title}`: creates an item (`\"\"`: the API has none; the parts of "
+                    "checks that need it are skipped)")
+    admin_path: OptionalUrlPath = Field(
+        default="/api/admin/stats", alias="admin",
+        description="`GET`, role admin only (403 `insufficient_scope` otherwise; `\"\"`: the "
+                    "API has none)")
 
     @property
     def current_user(self) -> Endpoint:
@@ -353,12 +358,12 @@ class Resources(_Table):
         return Endpoint("GET", self.list_path)
 
     @property
-    def create(self) -> Endpoint:
-        return Endpoint("POST", self.create_path)
+    def create(self) -> Endpoint | None:
+        return Endpoint("POST", self.create_path) if self.create_path else None
 
     @property
-    def admin(self) -> Endpoint:
-        return Endpoint("GET", self.admin_path)
+    def admin(self) -> Endpoint | None:
+        return Endpoint("GET", self.admin_path) if self.admin_path else None
 
 
 class Behaviour(_Table):
@@ -488,10 +493,12 @@ class ApiProfile(_Table):
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
+        """Every endpoint the API has (an optional resource it leaves out is not there)."""
         r = self.resources
-        return {"login": self.login.endpoint, "refresh": self.refresh.endpoint,
-                "logout": self.logout.endpoint, "current_user": r.current_user,
-                "list": r.list, "create": r.create, "admin": r.admin}
+        found = {"login": self.login.endpoint, "refresh": self.refresh.endpoint,
+                 "logout": self.logout.endpoint, "current_user": r.current_user,
+                 "list": r.list, "create": r.create, "admin": r.admin}
+        return {name: e for name, e in found.items() if e is not None}
 
     @property
     def token_paths(self) -> frozenset[str]:

@@ -44,11 +44,20 @@ async def on_the_loop_unless_busy(operation: Callable[..., T], *args: Any) -> T:
 
 
 class RefreshRejected(Exception):
-    """The refresh value is missing, unknown, expired, reused or revoked."""
+    """The refresh value is missing, unknown, expired, reused or revoked.
 
-    def __init__(self, reason: str, *, clear_cookie: bool = True) -> None:
+    `reason` words the refusal for the answer's message; `refusal` names it for the journal
+    in one of its words: `missing`, `invalid` (a value the store never issued), `expired`,
+    `revoked (<why the family ended>)`, `reused` (a rotated value, presented now: the family
+    is revoked), `superseded` (a concurrent refresh of the same value won); `refused` where
+    the caller gives none.
+    """
+
+    def __init__(self, reason: str, refusal: str = "refused", *,
+                 clear_cookie: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.refusal = refusal
         # A race loser's browser already holds the winner's new cookie: leave it alone.
         self.clear_cookie = clear_cookie
 
@@ -140,7 +149,7 @@ class RefreshSessions:
         With `wait=False`, StoreBusy while another transaction holds the store.
         """
         if not value:
-            raise RefreshRejected("missing")
+            raise RefreshRejected("missing", "missing")
 
         def body(tx: StoreTransaction) -> IssuedRefresh | RefreshRejected:
             at = now()
@@ -148,13 +157,14 @@ class RefreshSessions:
             record = tx.find_token(digest)
             family = tx.get_family(record.family_id) if record else None
             if record is None or family is None:
-                raise RefreshRejected("unknown")
+                raise RefreshRejected("unknown", "invalid")
             if family.state == "revoked":
-                raise RefreshRejected(f"revoked ({family.reason})")
+                raise RefreshRejected(f"revoked ({family.reason})",
+                                      f"revoked ({family.reason})")
             if at >= family.expires_at:
-                raise RefreshRejected("expired")
+                raise RefreshRejected("expired", "expired")
             if self.policy.logout == "value" and tx.find_token(_ENDED + digest) is not None:
-                raise RefreshRejected("revoked (logout)")
+                raise RefreshRejected("revoked (logout)", "revoked (logout)")
             if self.policy.values_retire_one_by_one:
                 retired = tx.find_token(_USED + digest) is not None
             else:
@@ -166,15 +176,15 @@ class RefreshSessions:
                     pass  # it came before the rotation committed: a sibling successor
                 elif self._lost_race(record, family, arrived_at) and \
                         self.policy.concurrent != "fork":
-                    raise RefreshRejected("superseded by a concurrent refresh",
+                    raise RefreshRejected("superseded by a concurrent refresh", "superseded",
                                           clear_cookie=False)
                 elif self.policy.reuse == "revoke-family":
                     family.state, family.reason = "revoked", "reuse"
                     tx.put_family(family)
                     # Raising here would roll the revocation back: raise after the commit.
-                    return RefreshRejected("reused")
+                    return RefreshRejected("reused", "reused")
                 elif self.policy.reuse == "refuse-value":
-                    raise RefreshRejected("reused")
+                    raise RefreshRejected("reused", "reused")
             if checked is not None:
                 checked()
                 at = now()  # it may have been held: the rotation commits now

@@ -272,7 +272,10 @@ class _PageLoad:
             self.failed_scripts.append(f"{response.url} ({response.status})")
 
     def _console(self, message: Any) -> None:
-        if message.type == "error" and len(self.console) < 5:
+        # A request's error status is the browser's note, not the app's (a silent refresh's
+        # 401 is one): the errors the app's scripts logged are what tell.
+        if message.type == "error" and len(self.console) < 5 and \
+                not message.text.startswith("Failed to load resource"):
             self.console.append(_one_line(message.text))
 
     def said(self) -> str:

@@ -163,8 +163,8 @@ class BackendFacts:
     logout: Endpoint
     current_user: Endpoint
     list: Endpoint
-    create: Endpoint
-    admin: Endpoint
+    create: Endpoint | None  # None: the API has no create (its profile leaves it out)
+    admin: Endpoint | None  # None: the API has no admin resource
     api_prefix: str
     list_field: str
     cookie: RefreshCookie
@@ -203,8 +203,11 @@ class BackendFacts:
         _check_version(data)
         read = _Reader(data)
         api = {name: Endpoint(read.text(f"api.{name}.method"), read.text(f"api.{name}.path"))
-               for name in ("login", "refresh", "logout", "current_user", "list", "create",
-                            "admin")}
+               for name in ("login", "refresh", "logout", "current_user", "list")}
+        # An API may have neither of these.
+        create, admin = (Endpoint(read.text(f"api.{name}.method"), read.text(f"api.{name}.path"))
+                         if isinstance(data.get("api"), dict) and name in data["api"] else None
+                         for name in ("create", "admin"))
         cookie = RefreshCookie(read.text("cookie.name"), read.text("cookie.path"),
                                read.flag("cookie.http_only"), read.flag("cookie.secure"),
                                read.text("cookie.same_site"), read.flag("cookie.host_only"))
@@ -213,7 +216,8 @@ class BackendFacts:
                                                ("email", str), ("name", str), ("role", str),
                                                ("jobs", int))})
                       for i, u in enumerate(read.get("users", "users", list)))
-        return cls(**api, api_prefix=read.text("api_prefix"), list_field=read.text("list_field"),
+        return cls(**api, create=create, admin=admin, api_prefix=read.text("api_prefix"),
+                   list_field=read.text("list_field"),
                    cookie=cookie, csrf_header=read.text("csrf_header.name"),
                    csrf_value=read.text("csrf_header.value"),
                    refresh_failure_status=read.get("refresh_failure_status",
@@ -258,7 +262,7 @@ class BackendFacts:
         """An API request, as the timeline and the report show them (not the app's files)."""
         return path.startswith(self.api_prefix) or path in {
             e.path for e in (self.login, self.refresh, self.logout, self.current_user,
-                             self.list, self.create, self.admin)}
+                             self.list, self.create, self.admin) if e is not None}
 
 
 def _upstream(data: dict[str, Any]) -> str | None:

@@ -41,6 +41,9 @@ class Entry:
     issued_access_ends: float | None = None
     probe: bool | None = None  # a request the check made on purpose, marked by the edge
     upstream_error: str | None = None  # why the team's backend gave the edge no answer
+    # Why a refresh was refused: superseded, reused, expired, revoked (...), invalid,
+    # missing; behind the edge "refused" when it cannot tell. None for any other answer.
+    refusal: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:

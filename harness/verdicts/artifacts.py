@@ -9,10 +9,11 @@ from playwright.sync_api import BrowserContext, Page
 
 from harness.browser.page_watch import PageWatch
 from harness.seam.client import BackendClient
-from harness.verdicts import timeline
+from harness.verdicts import drawn, picture, tabs, timeline
 from harness.verdicts.verdict import H1_PROPERTY, H2_PROPERTY
 
 TIMELINE_FILE = "journal-timeline.txt"
+PICTURE_FILE = "journal-timeline.svg"
 # Set when the harness takes the screenshots of failed checks (`--screenshot` not given).
 OWN_SCREENSHOTS = pytest.StashKey[bool]()
 
@@ -23,17 +24,27 @@ def failed(item: pytest.Item) -> bool:
     return bool(report is not None and report.failed)
 
 
-def write_timeline(output_path: str, backend: BackendClient) -> Path | None:
-    """The backend journal as a timeline; best effort, a dead backend must not mask the failure."""
+def write_timeline(output_path: str, backend: BackendClient,
+                   item: pytest.Item | None = None) -> Path | None:
+    """The backend journal as a timeline, in words (`journal-timeline.txt`) and as a picture
+    (`journal-timeline.svg`): each request in the lane of the tab that sent it, and marked
+    where the failure of `item`'s check is about it. Best effort: a dead backend must not
+    mask the failure."""
+    svg = ""
     try:
         journal = backend.journal()
-        text = timeline.render([e.as_dict() for e in journal], journal.facts.is_api)
+        lanes = tabs.lanes_of(item, journal)
+        known = lanes if set(lanes.values()) - {tabs.APP} else None  # no page watch: no tabs
+        text = timeline.render([e.as_dict() for e in journal], journal.facts.is_api, known)
+        svg = picture.svg(drawn.of_item(item, journal, lanes))
     except Exception as exc:  # noqa: BLE001 - the failure being reported matters more
         text = f"(journal unavailable: {exc})\n"
     folder = Path(output_path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / TIMELINE_FILE
     path.write_text(text)
+    if svg:
+        (folder / PICTURE_FILE).write_text(svg)
     return path
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pytest
 from playwright.sync_api import Page
 
 from harness.browser import view
@@ -25,7 +26,7 @@ from harness.browser.driver import (
 )
 from harness.browser.page_probes import cookie_value
 from harness.seam.client import BackendClient, Family
-from harness.seam.facts import BackendFacts
+from harness.seam.facts import BackendFacts, Endpoint
 from harness.seam.journal import Journal
 from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
@@ -82,6 +83,15 @@ class Check(Verdict):
         except Exception:  # noqa: BLE001 - no journal, no cause: the step's own reason stands
             return None
         return setup_cause(journal, self.facts, logging_in="log in" in what)
+
+    def resource(self, name: str) -> Endpoint:
+        """The API's optional resource `name` (`create`, `admin`); a check that needs one the
+        API leaves out is skipped, saying so."""
+        endpoint: Endpoint | None = getattr(self.facts, name)
+        if endpoint is None:
+            pytest.skip(f"{self.check}: not checked: the API has no {name} resource "
+                        f"(resources.{name} is \"\" in its profile), and this check needs it")
+        return endpoint
 
     @property
     def home(self) -> str:
@@ -193,10 +203,12 @@ class Check(Verdict):
     def exactly_one_refresh(self, since: int, prop: str) -> str:
         """Exactly one refresh since `since`, and it succeeded; the `jti` it issued."""
         journal = self.backend.journal(after=since)
-        answers = journal.refresh_statuses(since=since)
+        refreshes = journal.refreshes(since=since)
+        answers = [e.status for e in refreshes]
         self.require(answers == [200], prop,
                      lambda: f"the journal has {len(answers)} refreshes "
-                             f"({evidence.tally(answers)})")
+                             f"({evidence.tally(answers)})",
+                     highlight=[e.seq for e in refreshes])
         return journal.issued().access_jtis[-1]
 
     def settled(self, pending: Pending, prop: str,
@@ -261,7 +273,7 @@ def setup_cause(journal: Journal, facts: BackendFacts, logging_in: bool = True) 
     is a cause too."""
     served = {(e.method, e.path) for e in (facts.login, facts.refresh, facts.logout,
                                            facts.current_user, facts.list, facts.create,
-                                           facts.admin)}
+                                           facts.admin) if e is not None}
     for entry in journal:
         unserved = entry.status in (404, 405) and (entry.method, entry.path) not in served \
             and (entry.method != "GET" or entry.path.startswith(facts.api_prefix))

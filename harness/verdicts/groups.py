@@ -8,6 +8,12 @@ Every check's test carries its group as a marker (`-m core`, `-m "not recommende
 from __future__ import annotations
 
 GROUPS = ("core", "recommended", "backend")
+# The user property a check's reports carry its group in (markers and node names share the
+# reports' keywords: a test folder named `backend` is not a group).
+GROUP_PROPERTY = "conformance_group"
+CHECK_ID_PROPERTY = "conformance_id"
+# How many checks docs/checks.md has (a test keeps it so).
+CHECK_COUNT = 36
 
 # Why a check is in its group, as docs/checks.md says it.
 WHY = {

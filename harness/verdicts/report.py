@@ -1,29 +1,36 @@
 """The conformance report: one self-contained HTML page of checks x browsers x topologies.
 
-Each check's row shows pass or fail per browser and topology, the reason of a failure in
-one line, and the request timeline of one run drawn from the backend journal (requests,
-401s, the refresh, retries on a time axis). Under pytest-xdist the results travel in the
-reports' `user_properties`, so the controller writes the page.
+Its first screen counts the runs per browser and topology and shows each failed run: the
+reason in one line, a small copy of its request timeline, links to the full timeline below
+and to the run's artifacts folder. Then each check group's runs, every check's row (pass or
+fail per browser and topology), the backend's findings, and each check's request timeline
+(harness/verdicts/picture.py) with, beside a failure, what the check demands. Under
+pytest-xdist the results travel in the reports' `user_properties`, so the controller writes
+the page.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from harness.seam.journal import Journal
+from harness.verdicts import drawn, picture
 from harness.verdicts.entries import entry_html
-from harness.verdicts.groups import GROUPS, WHY, group_of
+from harness.verdicts.groups import CHECK_COUNT, GROUPS, WHY, group_of
 from harness.verdicts.verdict import FINDINGS_PROPERTY
 
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"
+SMALL = 0.5  # the first screen's copy of a timeline, to the full one's size
 
 
 @dataclass
@@ -34,12 +41,30 @@ class Run:
     topology: str
     outcome: str = "passed"
     reason: str = ""
-    journal: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)  # `Drawn.as_json()` each
     findings: list[str] = field(default_factory=list)  # the backend's (`--upstream`)
     group: str = ""  # core, recommended or backend (docs/checks.md, "Check groups")
+    folder: str = ""  # where the run's artifacts go (pytest-playwright's `output_path`)
+    artifacts: str = ""  # that folder as a link from the report's, when it holds something
+    files: list[str] = field(default_factory=list)  # what it holds
 
     def __post_init__(self) -> None:
         self.group = self.group or group_of(self.check)
+
+    @property
+    def anchor(self) -> str:
+        return "run-" + _slug(f"{self.check} {self.browser} {self.topology}")
+
+    def artifact_links(self) -> list[str]:
+        """Links to the folder and to each file in it."""
+        if not self.artifacts:
+            return []
+        return [f"<a href='{html.escape(self.artifacts)}'>artifacts</a>"] + [
+            f"<a href='{html.escape(self.artifacts + quote(name))}'>{html.escape(name)}</a>"
+            for name in self.files]
+
+    def drawn(self) -> list[drawn.Drawn]:
+        return [drawn.Drawn.from_json(d) for d in self.journal]
 
 
 def _one_line(report: pytest.TestReport) -> str:
@@ -75,14 +100,25 @@ class ConformanceReport:
                                            meta["topology"],
                                            journal=json.loads(str(props[JOURNAL_PROPERTY])),
                                            findings=[str(f) for f in found]
-                                           if isinstance(found, list) else [])
+                                           if isinstance(found, list) else [],
+                                           folder=str(meta.get("folder") or ""))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
         for nodeid, run in self.runs.items():
             run.outcome, run.reason = self.outcomes.get(nodeid, ("passed", ""))
+            run.artifacts = _link(run.folder, self.path.parent)
+            if run.artifacts:
+                run.files = sorted(p.name for p in Path(run.folder).iterdir() if p.is_file())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(render(list(self.runs.values())))
+
+
+def _link(folder: str, base: Path) -> str:
+    """The artifacts folder as a relative link from the report's folder, when it exists."""
+    if not folder or not Path(folder).is_dir() or not any(Path(folder).iterdir()):
+        return ""
+    return quote(Path(os.path.relpath(folder, base.absolute())).as_posix()) + "/"
 
 
 def record(item: pytest.Item, journal: Journal) -> None:
@@ -92,75 +128,33 @@ def record(item: pytest.Item, journal: Journal) -> None:
         return
     params = getattr(item, "callspec", None)
     values = params.params if params else {}
+    folder = getattr(item, "funcargs", {}).get("output_path")
     meta = {"id": marker.args[0], "test": getattr(item, "originalname", item.name),
-            "browser": values.get("browser_name", "?"),
-            "topology": values.get("_harness_topology", "same-origin")}
+            # A check that needs no browser (L7: the backend's part alone) runs without one.
+            "browser": values.get("browser_name", "no browser"),
+            "topology": values.get("_harness_topology", "same-origin"),
+            "folder": str(Path(folder).absolute()) if isinstance(folder, str) else ""}
     variant = [str(v) for k, v in values.items()
                if k not in ("browser_name", "_harness_topology")]
     if variant:
         meta["id"] += f" [{', '.join(variant)}]"
-    keep = ("start", "end", "method", "path", "query", "status", "access_jti",
-            "issued_access_jti")
-    entries = [{**{k: getattr(e, k) for k in keep}, "refresh": e.is_to(journal.facts.refresh)}
-               for e in journal if journal.facts.is_api(e.path)]
+    entries = [d.as_json() for d in drawn.of_item(item, journal)]
     item.user_properties.append((CHECK_PROPERTY, json.dumps(meta)))
     item.user_properties.append((JOURNAL_PROPERTY, json.dumps(entries)))
-
-
-def _colour(entry: dict[str, Any]) -> str:
-    if entry.get("refresh"):
-        return "#2f5bd3" if entry["status"] == 200 else "#7a1fa2"
-    if entry["status"] in (401, 403):
-        return "#d33"
-    if entry["status"] in (0, None):
-        return "#888"
-    return "#2a9d4b"
-
-
-def timeline_svg(journal: list[dict[str, Any]], width: int = 760) -> str:
-    """Requests as bars on a time axis (backend clock; clock jumps are folded away)."""
-    entries = [e for e in journal if e["method"] != "OPTIONS"]
-    if not entries:
-        return '<p class="muted">no API request reached the backend</p>'
-    # Moves of the backend clock would stretch the axis: gaps over a second are folded.
-    t, last, starts = 0.0, entries[0]["start"], []
-    for e in entries:
-        gap = e["start"] - last
-        t += gap if gap < 1 else 0.05
-        last = e["start"]
-        starts.append(t)
-    ends = [s + max((e["end"] or e["start"]) - e["start"], 0.002)
-            for s, e in zip(starts, entries, strict=True)]
-    span = max(ends) or 1.0
-    row, height = 7, 7 * len(entries) + 24
-    bars = []
-    for i, (s, end, e) in enumerate(zip(starts, ends, entries, strict=True)):
-        x, w = 4 + s / span * (width - 8), max((end - s) / span * (width - 8), 2)
-        label = html.escape(f"{e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''}"
-                            f" -> {e['status']}  jti {e['access_jti'] or '-'}")
-        bars.append(f'<rect x="{x:.1f}" y="{i * row + 2}" width="{w:.1f}" height="{row - 2}" '
-                    f'fill="{_colour(e)}"><title>{label}</title></rect>')
-    axis = f'<text x="4" y="{height - 6}" class="axis">0 ms</text>' \
-           f'<text x="{width - 4}" y="{height - 6}" class="axis" text-anchor="end">' \
-           f'{span * 1000:.0f} ms</text>'
-    return (f'<svg width="{width}" height="{height}" role="img" aria-label="request timeline">'
-            + "".join(bars) + axis + "</svg>")
 
 
 _STYLE = """body{font:14px system-ui,sans-serif;margin:24px;color:#1c2430}
 table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #d5dbe5;padding:4px 8px;
 text-align:left;vertical-align:top}.passed{background:#e5f6ea}.failed{background:#fde5e5}
-.skipped{background:#f1f1f1}.muted{color:#6b7686}.axis{font-size:10px;fill:#6b7686}
+.skipped{background:#f1f1f1}.muted{color:#6b7686}
 details{margin:6px 0 18px}.finding{color:#8a5a00}
 .findings pre{margin:0;white-space:pre-wrap}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
 .reason{font-weight:600;color:#8b1d1d}.entry{border-left:3px solid #d5dbe5;padding:2px 12px;
-margin:8px 0;max-width:900px}.entry ul{margin:4px 0;padding-left:18px}"""
-
-_LEGEND = ('<p class="legend">'
-           + "".join(f'<span style="background:{c}"></span>{t}' for c, t in (
-               ("#2a9d4b", "answered"), ("#d33", "401/403"), ("#2f5bd3", "refresh"),
-               ("#7a1fa2", "refused refresh"), ("#888", "no answer"))) + "</p>")
+margin:8px 0;max-width:900px}.entry ul{margin:4px 0;padding-left:18px}
+.failure{border:1px solid #f0c4c4;border-radius:6px;padding:6px 12px;margin:10px 0;
+max-width:1060px}.failure p{margin:4px 0}.failure svg{display:block;margin:4px 0}
+.run{margin:10px 0 22px}.run h3{font-size:15px;margin:8px 0 4px}
+.burst summary{cursor:pointer;color:#2f5bd3}"""
 
 
 def render(runs: list[Run]) -> str:
@@ -186,30 +180,84 @@ def render(runs: list[Run]) -> str:
         rows.append(f"<tr><th><a href='#{_anchor(check)}'>{html.escape(check)}</a> "
                     f"<span class='muted'>{group_of(check)}</span></th>"
                     + "".join(cells) + "</tr>")
-        all_runs = list(by_check[check].values())
-        shown = next((r for r in all_runs if r.outcome == "failed"), all_runs[0])
-        details.append(
-            f"<details id='{_anchor(check)}' {'open' if shown.outcome == 'failed' else ''}>"
-            f"<summary><b>{html.escape(check)}</b> {html.escape(shown.test)} "
-            f"({html.escape(shown.browser)}, {html.escape(shown.topology)}: {shown.outcome})"
-            f"</summary>{_failure(shown)}{timeline_svg(shown.journal)}</details>")
+        details.append(_timelines(check, list(by_check[check].values())))
     findings = _findings(runs)
     return (f"<!doctype html><html lang='en'><meta charset='utf-8'>"
             f"<title>Conformance report</title><style>{_STYLE}</style><body>"
-            f"<h1>Conformance report</h1><p>{len(runs)} runs of {len(by_check)} checks, "
-            f"{failed} failed"
+            f"<h1>Conformance report</h1><p>{_counted(runs)}, {failed} failed"
             + (f" (the app's); {sum(len(r.findings) for r in runs)} backend findings"
                if findings else "")
-            + f".</p>{_by_group(runs)}<table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
-            f"{findings}<h2>Request timelines</h2>{_LEGEND}{''.join(details)}</body></html>\n")
+            + f".</p>{_by_column(runs)}{_failures(runs)}{_by_group(runs)}"
+              f"<table><tr><th>check</th>{head}</tr>{''.join(rows)}</table>"
+              f"{findings}<h2>Request timelines</h2>{''.join(details)}</body></html>\n")
 
 
-def _failure(run: Run) -> str:
-    """Beside a failed check: its one-line reason and what the check demands, as its
-    docs/checks.md entry says."""
-    if run.outcome != "failed":
+def _counted(runs: list[Run]) -> str:
+    """How many checks the runs are of, and why there are more runs than checks."""
+    checks = {r.check.split()[0] for r in runs}
+    return (f"{len(checks)} of the {CHECK_COUNT} checks of docs/checks.md, in {len(runs)} "
+            f"run{'s' if len(runs) != 1 else ''} (each check runs once per browser, in both "
+            f"topologies where it is marked so, and once per parameter)")
+
+
+def _by_column(runs: list[Run]) -> str:
+    """How many runs passed, failed and were skipped in each browser and topology."""
+    outcomes = ("passed", "failed", "skipped")
+    body = []
+    for browser, topology in sorted({(r.browser, r.topology) for r in runs}):
+        mine = [r for r in runs if (r.browser, r.topology) == (browser, topology)]
+        counts = [sum(r.outcome == o for r in mine) for o in outcomes]
+        cells = "".join(f"<td class='{o if n else 'muted'}'>{n}</td>"
+                        for o, n in zip(outcomes, counts, strict=True))
+        body.append(f"<tr><th>{html.escape(browser)}</th><td>{html.escape(topology)}</td>"
+                    f"{cells}</tr>")
+    return ("<table class='columns'><tr><th>browser</th><th>topology</th><th>passed</th>"
+            f"<th>failed</th><th>skipped</th></tr>{''.join(body)}</table>") if body else ""
+
+
+def _failures(runs: list[Run]) -> str:
+    """Each failed run on the first screen: its one line, a small copy of its timeline, and
+    links to the full timeline and to its artifacts."""
+    failed = sorted((r for r in runs if r.outcome == "failed"),
+                    key=lambda r: (_check_order(r.check), r.browser, r.topology))
+    if not failed:
         return ""
-    return (f"<p class='reason'>{html.escape(run.reason)}</p>{entry_html(run.check)}")
+    items = []
+    for run in failed:
+        links = [f"<a href='#{run.anchor}'>full timeline</a>", *run.artifact_links()]
+        small = picture.svg(run.drawn(), opener="details", shrink=SMALL)
+        items.append(
+            f"<div class='failure'><p class='reason'>{html.escape(run.reason)}</p>"
+            f"<p class='muted'>{html.escape(run.check)} · {html.escape(run.browser)}, "
+            f"{html.escape(run.topology)} · {' · '.join(links)}</p>"
+            + (f"<a href='#{run.anchor}' title='the full timeline'>{small}</a>" if small
+               else "") + "</div>")
+    return f"<h2 id='failed'>Failed checks</h2>{''.join(items)}"
+
+
+def _timelines(check: str, runs: list[Run]) -> str:
+    """A check's timelines: every failed run's, else its first run's; beside a failure,
+    what the check demands (its docs/checks.md entry)."""
+    shown = [r for r in runs if r.outcome == "failed"] or runs[:1]
+    first = shown[0]
+    parts = [f"<details id='{_anchor(check)}' {'open' if first.outcome == 'failed' else ''}>"
+             f"<summary><b>{html.escape(check)}</b> {html.escape(first.test)} "
+             f"({html.escape(first.browser)}, {html.escape(first.topology)}: "
+             f"{first.outcome})</summary>"]
+    if first.outcome == "failed":
+        parts.append(entry_html(first.check))
+    for run in shown:
+        full = picture.svg(run.drawn(), opener="details")
+        bursts = "".join(f"<details class='burst'><summary>{html.escape(said)}</summary>"
+                         f"{svg}</details>" for said, svg in picture.burst_pictures(run.drawn()))
+        link = "".join(f" · {a}" for a in run.artifact_links())
+        parts.append(
+            f"<section class='run' id='{run.anchor}'><h3>{html.escape(run.browser)}, "
+            f"{html.escape(run.topology)}: {run.outcome}{link}</h3>"
+            + (f"<p class='reason'>{html.escape(run.reason)}</p>" if run.reason else "")
+            + (full or "<p class='muted'>no API request reached the backend</p>")
+            + bursts + "</section>")
+    return "".join(parts) + "</details>"
 
 
 def _by_group(runs: list[Run]) -> str:
@@ -246,7 +294,11 @@ def _findings(runs: list[Run]) -> str:
 
 
 def _anchor(check: str) -> str:
-    return "check-" + "".join(c if c.isalnum() else "-" for c in check)
+    return "check-" + _slug(check)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text)
 
 
 def _check_order(check: str) -> tuple[int, int, str]:

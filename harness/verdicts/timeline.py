@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -15,16 +15,21 @@ def _reference_api(path: str) -> bool:
 
 
 def render(entries: list[dict[str, Any]],
-           is_api: Callable[[str], bool] = _reference_api) -> str:
+           is_api: Callable[[str], bool] = _reference_api,
+           lanes: Mapping[int, str] | None = None) -> str:
     """One line per API request: start offset (backend clock, so clock moves show as jumps),
-    duration, method, path, status, the tokens carried and issued."""
+    duration, the tab that sent it (`lanes`, by seq, when known), method, path, status, the
+    tokens carried and issued, and why a refused refresh was refused."""
     if not entries:
         return "(the backend journal is empty: no request reached the backend)\n"
     t0 = min(e["start"] for e in entries)
     others = [e for e in entries if not is_api(e["path"])]
     entries = [e for e in entries if is_api(e["path"])]
-    lines = [f"{'start':>9} {'took':>8}  {'method':<7} {'path':<32} {'status':<6} "
-             f"{'access jti':<10} {'refresh':<14} issued"]
+    wide = max(len(lane) for lane in lanes.values()) if lanes else 0
+    tab = (lambda e: f"{lanes.get(e['seq'], '-'):<{wide}} ") if lanes else (lambda e: "")
+    lines = [f"{'start':>9} {'took':>8}  " + (f"{'tab':<{wide}} " if lanes else "")
+             + f"{'method':<7} {'path':<32} {'status':<6} {'access jti':<10} "
+               f"{'refresh':<14} issued"]
     for e in entries:
         took = "pending" if e["end"] is None else f"{(e['end'] - e['start']) * 1000:.0f}ms"
         status = {None: "...", 0: "drop"}.get(e["status"], str(e["status"]))
@@ -34,8 +39,10 @@ def render(entries: list[dict[str, Any]],
         issued = ", ".join(name for name, key in (("access", "issued_access_jti"),
                                                   ("refresh cookie", "issued_refresh_token"))
                            if e.get(key)) or "-"
-        lines.append(f"{e['start'] - t0:>+8.3f}s {took:>8}  {e['method']:<7} {path:<32} "
-                     f"{status:<6} {_short(e.get('access_jti')):<10} {refresh:<14} {issued}")
+        why = f"  refused: {e['refusal']}" if e.get("refusal") else ""
+        lines.append(f"{e['start'] - t0:>+8.3f}s {took:>8}  {tab(e)}{e['method']:<7} "
+                     f"{path:<32} {status:<6} {_short(e.get('access_jti')):<10} "
+                     f"{refresh:<14} {issued}{why}")
     if others:
         lines.append(f"({len(others)} requests for the app's files not shown)")
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ itself (`the check could not finish`). Nothing here decides by reading a message
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NoReturn, TypeVar
 
@@ -22,6 +22,7 @@ import pytest
 
 from harness.browser.driver import DriverError, RequestsHung, SetupError
 from harness.browser.view import first_line
+from harness.seam.journal import Request
 
 T = TypeVar("T")
 
@@ -31,6 +32,10 @@ H2_PROPERTY = "every request the app sent has an answer when the check ends"
 # A request that never settles, where no check's property names it.
 SETTLES_PROPERTY = "every request the app sends through its HTTP client settles, none hangs"
 
+# What a failure is about in the journal, for the pictures of it to mark: an entry by its
+# `seq`, or every attempt of a request (its method, path and query).
+Named = int | Request
+
 
 @dataclass
 class CheckFailure(AssertionError):
@@ -38,7 +43,8 @@ class CheckFailure(AssertionError):
 
     `kind` is "app" (the app broke the property), "setup" (a step the check needs and does
     not judge failed: `prop` then says which step) or "backend" (the backend broke a
-    property of the backend's part: a backend finding).
+    property of the backend's part: a backend finding). `highlight` names the requests of
+    the journal the failure is about (drawn marked in its timeline), never worded.
     """
 
     check: str
@@ -46,6 +52,7 @@ class CheckFailure(AssertionError):
     instead: str
     evidence: tuple[str, ...] = ()
     kind: Literal["app", "setup", "backend"] = "app"
+    highlight: tuple[Named, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(self.first_line)
@@ -96,6 +103,7 @@ class Verdict:
         self.check = check
         self.backend_is_theirs = backend_is_theirs
         self.findings: list[CheckFailure] = []
+        self.failure: CheckFailure | None = None  # the verdict it failed with, if it did
 
     def backend_part(self, ok: object, prop: str, instead: str | Callable[[], str],
                      *evidence: str, needed: bool = False) -> None:
@@ -113,14 +121,19 @@ class Verdict:
         if needed:
             raise BackendFinding(finding)
 
-    def fail(self, prop: str, instead: str, *evidence: str) -> NoReturn:
-        raise CheckFailure(self.check, prop, instead, evidence)
+    def fail(self, prop: str, instead: str, *evidence: str,
+             highlight: Sequence[Named] = ()) -> NoReturn:
+        """Fails the check; `highlight`: the journal's requests the failure is about."""
+        self.failure = CheckFailure(self.check, prop, instead, evidence,
+                                    highlight=tuple(highlight))
+        raise self.failure
 
     def require(self, ok: object, prop: str, instead: str | Callable[[], str],
-                *evidence: str) -> None:
+                *evidence: str, highlight: Sequence[Named] = ()) -> None:
         """Fails unless `ok`; `instead` may be a callable, built only on failure."""
         if not ok:
-            self.fail(prop, instead() if callable(instead) else instead, *evidence)
+            self.fail(prop, instead() if callable(instead) else instead, *evidence,
+                      highlight=highlight)
 
     def setup(self, what: str, step: Callable[[], T]) -> T:
         """A step the check needs but does not judge: its failure is a set-up failure."""

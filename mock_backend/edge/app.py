@@ -174,7 +174,8 @@ class Edge:
             status = 0
             raise
         finally:
-            self.journal.finish(entry, status, self.clock.now(), exchange.issued)
+            self.journal.finish(entry, status, self.clock.now(), exchange.issued,
+                                refusal=exchange.refusal)
             self.journal.annotate(entry, lineage=exchange.lineage,
                                   spoiled=", ".join(exchange.spoiled) or None,
                                   upstream_error=exchange.upstream_error,
@@ -208,6 +209,7 @@ class _Exchange:
         self.edge, self.entry, self.kind = edge, entry, kind
         self.spoiled: list[str] = []
         self.lineage: str | None = None
+        self.refusal: str | None = None  # why a refresh was refused, as the lineage tells
         self.upstream_error: str | None = None
         self.issued: dict[str, str | None] = {}
         self.presented: str | None = None  # the refresh value's id
@@ -387,8 +389,8 @@ class _Exchange:
             if isinstance(access, str) and isinstance(owner, str):
                 o.owners[view(access).id] = owner
         elif self.kind == "refresh" and 400 <= status < 500:
-            self.lineage = edge.lineage.refused(self.presented, status, self.presented_spoiled,
-                                                now)
+            self.lineage, self.refusal = edge.lineage.refused(
+                self.presented, status, self.presented_spoiled, now, self.entry.start)
         elif self.kind == "logout" and 200 <= status < 300:
             self.lineage = edge.lineage.logged_out(self.presented, now)
         elif edge.is_list(scope["method"], scope["path"]) and status == 200:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass
@@ -42,12 +43,24 @@ class ObservedFamily:
                 "observed": True}
 
 
+class Refused(NamedTuple):
+    """A refused refresh as the edge tells it: what it means for the lineage (the journal's
+    `lineage`), and why, in the journal's words for a refusal (its `refusal`): `expired` (the
+    edge's clock ended the value), `superseded` (sent before its family's successor was
+    handed out: a lost race), `reused` (sent after), `revoked (logout)`, `missing`; `refused`
+    where the edge cannot tell (the backend's own reason is its own)."""
+
+    said: str
+    reason: str
+
+
 @dataclass
 class _Value:
     family: ObservedFamily
     generation: int
     successors: int = 0
     expires_at: float | None = None  # the value's own `exp`, when it is a JWT
+    succeeded_at: float | None = None  # when its first successor was handed out
 
 
 @dataclass
@@ -112,6 +125,8 @@ class Lineage:
                 return f"refreshed family {family.id} without rotating{after_end}"
             forked = found.successors > 0
             found.successors += 1
+            if found.succeeded_at is None:
+                found.succeeded_at = now
             generation = found.generation + 1
             self._values[issued] = _Value(family, generation, expires_at=exp)
             family.generation = max(family.generation, generation)
@@ -123,25 +138,31 @@ class Lineage:
                         f"{family.id}{after_end}")
             return f"rotated family {family.id} to generation {generation}{after_end}"
 
-    def refused(self, presented: str | None, status: int, spoiled: bool, now: float) -> str:
-        """A refresh answered 4xx."""
+    def refused(self, presented: str | None, status: int, spoiled: bool, now: float,
+                sent_at: float | None = None) -> Refused:
+        """A refresh answered 4xx; `sent_at`, when it reached the edge."""
         with self._lock:
             found, unknown = self._presented(presented, "refused")
             if found is None:
-                return unknown
+                return Refused(unknown, "missing" if presented is None else "refused")
             family = found.family
             if spoiled:
                 if family.state == "live":
                     family.state, family.reason = "expired", "lifetime reached at the edge"
-                return f"refused: family {family.id}'s value expired at the edge"
+                return Refused(f"refused: family {family.id}'s value expired at the edge",
+                               "expired")
             if found.successors > 0:
                 family.replays += 1
-                return (f"replay: generation {found.generation} of family {family.id} already "
-                        f"had a successor")
+                raced = (sent_at is not None and found.succeeded_at is not None
+                         and sent_at < found.succeeded_at)
+                return Refused(f"replay: generation {found.generation} of family {family.id} "
+                               f"already had a successor", "superseded" if raced else "reused")
             # Whether the family ended, the edge cannot tell from a refusal (a CSRF refusal
             # ends nothing): only a later success or refusal of this value shows it.
             family.refusals += 1
-            return f"refused family {family.id}'s newest value ({status})"
+            ended = family.reason if family.state == "revoked" else None
+            return Refused(f"refused family {family.id}'s newest value ({status})",
+                           f"revoked ({ended})" if ended else "refused")
 
     def logged_out(self, presented: str | None, now: float) -> str:
         """A logout answered 2xx with `presented` (None: no value was sent)."""

@@ -348,6 +348,7 @@ def build_router(profile: ApiProfile) -> APIRouter:
                                                  backend.clock.now, arrived_at,
                                                  lambda: anyio.from_thread.run(fault.hold))
         except RefreshRejected as exc:
+            request.scope.setdefault("state", {})["refusal"] = exc.refusal  # for the journal
             raise _refresh_rejected(backend, exc.reason, value_sent=bool(value),
                                     clear_cookie=exc.clear_cookie) from None
         user = user_by_id(issued.family.user_id)

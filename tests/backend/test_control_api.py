@@ -148,6 +148,24 @@ def test_status_delay_and_drop_faults_apply_to_the_next_n(http: httpx.Client,
     assert [e.status for e in backend.journal("/api/current-user")] == [0, 200]
 
 
+def test_a_faults_answer_carries_cors_for_an_allowed_origin(serve_backend: ServeBackend) -> None:
+    # A cross-origin app (`--spa-url`, or the cross-origin topology) reads the status a fault
+    # makes up, as it reads the backend's own: the browser would hide an answer without
+    # Access-Control-Allow-Origin from it as a network error.
+    app_origin = "http://localhost:4321"
+    server = serve_backend(test_control=True, allow_origins=[app_origin])
+    with BackendClient(server.url) as control:
+        control.fault("/api/current-user", times=2, status=401)
+        allowed = httpx.get(server.url + "/api/current-user", headers={"Origin": app_origin})
+        foreign = httpx.get(server.url + "/api/current-user",
+                            headers={"Origin": "http://evil.example"})
+    assert allowed.status_code == 401 and allowed.json()["error"] == "injected_fault"
+    assert allowed.headers["access-control-allow-origin"] == app_origin
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert foreign.status_code == 401
+    assert "access-control-allow-origin" not in foreign.headers
+
+
 @pytest.mark.parametrize("body", [
     {}, {"advance": 1, "set": 2}, {"advance": "1"}, {"advance": None}, {"tick": 1},
     {"freeze": "yes"}, {"freeze": 1}, {"freeze": None},

@@ -30,8 +30,8 @@ def api_config(profile: ApiProfile) -> dict[str, object]:
                                  "refreshToken": refresh.refresh_token}},
         "logout": {"path": profile.logout.path, "method": profile.logout.method},
         "resources": {"currentUser": r.current_user.path, "list": r.list.path,
-                      "listField": r.list_field, "create": r.create.path,
-                      "admin": r.admin.path},
+                      "listField": r.list_field, "create": r.create_path,
+                      "admin": r.admin_path},
     }
 
 

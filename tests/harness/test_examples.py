@@ -162,7 +162,7 @@ def test_broken_app_fails_only_the_checks_describing_its_mistake(
     # The report: one failed cell per failed run, each with a one-line reason naming its check.
     page = report.read_text()
     reasons = re.findall(r'<td class="failed">failed<br>([^<]*)</td>', page)
-    summary = re.search(r"(\d+) runs of \d+ checks, (\d+) failed\.", page)
+    summary = re.search(r"in (\d+) runs? \([^)]*\), (\d+) failed\.", page)
     assert summary and int(summary.group(2)) == len(reasons) > 0, page[:2000]
     named = {m.group(1) for r in reasons if (m := re.match(r"([A-Z]\d)\b", r))}
     assert named == failed, f"reasons {reasons} do not name the failed checks {sorted(failed)}"

@@ -20,12 +20,21 @@ def test_failed_check_leaves_trace_screenshot_and_journal_timeline(
         "--topology", "same-origin", "--spa-dir", str(broken), "-p", "no:cacheprovider",
         "--tracing", "retain-on-failure", timeout=120)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
+    # The folder is named by the check, not by the path the harness was installed under.
     [folder] = (pytester.path / "test-results").iterdir()
+    assert folder.name == "R2-10-same-origin-chromium"
     assert {p.name for p in folder.iterdir()} >= {"trace.zip", "test-failed-1.png",
-                                                  "journal-timeline.txt"}
+                                                  "journal-timeline.txt",
+                                                  "journal-timeline.svg"}
     timeline = (folder / "journal-timeline.txt").read_text()
-    # The timeline shows the mistake: more than one refresh for the burst.
-    assert timeline.count("POST    /api/refresh-token") > 2, timeline
+    # The timeline shows the mistake: more than one refresh for the burst, each from tab 1;
+    # the refresh the app sent on load, before the login, was refused for want of a cookie.
+    assert timeline.count("tab 1 POST    /api/refresh-token") > 2, timeline
+    assert "refused: missing" in timeline
+    # So does the picture, with the refreshes the verdict counts marked.
+    picture = (folder / "journal-timeline.svg").read_text()
+    assert picture.count(">↻ POST /api/refresh-token</text>") > 2 and ">tab 1<" in picture
+    assert picture.count(">◆</text>") >= 2 and ">refused: missing</text>" in picture
 
 
 def test_passing_check_leaves_nothing(pytester: pytest.Pytester) -> None:

@@ -37,3 +37,15 @@ def test_an_api_outside_api_prefix_is_shown_as_api() -> None:
     text = timeline.render([_entry(1, 10.0, "/auth/refresh", 200), _entry(2, 10.1, "/app.js", 200)],
                            is_api=lambda path: path.startswith("/auth/"))
     assert "/auth/refresh" in text and "(1 requests for the app's files not shown)" in text
+
+
+def test_timeline_names_the_tab_of_each_request_and_why_a_refresh_was_refused() -> None:
+    text = timeline.render([
+        _entry(1, 10.0, "/api/job-list", 401, query="tab=second&n=0"),
+        _entry(2, 10.1, "/api/refresh-token", 401, refusal="superseded"),
+        _entry(3, 10.2, "/api/refresh-token", 200),
+    ], lanes={1: "tab 2", 2: "tab 2", 3: "tab 1"})
+    head, first, refused, answered = text.splitlines()
+    assert head.split()[2] == "tab" and first.split()[2:4] == ["tab", "2"]
+    assert refused.endswith("refused: superseded") and "refused" not in answered
+    assert answered.split()[2:4] == ["tab", "1"]

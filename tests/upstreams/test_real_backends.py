@@ -417,6 +417,7 @@ def test_the_simplejwt_profile_speaks_the_simplejwt_backend(
         auth = bearer(rotated.json()[refresh.access_token])
         assert http.get(r.current_user.path, headers=auth).status_code == 200
         assert len(http.get(r.list.path, headers=auth).json()[r.list_field]) == 3
+        assert r.admin is not None
         assert http.get(r.admin.path, headers=auth).status_code == 403
         assert http.post(profile.logout.path, json={refresh.field: new_refresh}).status_code \
             == 200

@@ -37,5 +37,5 @@ def test_both_profiles_name_the_same_resources() -> None:
     for name in ("simplejwt", "dj-rest-auth"):
         resources = load_profile(HERE / f"{name}.toml").resources
         assert (resources.current_user.path, resources.list.path, resources.list_field,
-                resources.create.path, resources.admin.path) == (
+                resources.create_path, resources.admin_path) == (
             "/api/current-user", "/api/job-list", "jobs", "/api/jobs", "/api/admin/stats")

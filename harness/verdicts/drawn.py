@@ -1,0 +1,132 @@
+"""What the pictures of a check's run draw: each API request of the backend's journal, in its
+tab's lane, with the token it carried, what it was handed, why a refresh was refused, and
+whether the failure is about it.
+
+Access tokens are named by order of issue (`token 1` is the first login's), as the flow panel
+names them (harness/browser/flow_lines.py); token values never reach a picture. A `Drawn` is
+plain data, so that it travels in a report's `user_properties` to the pytest-xdist controller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import pytest
+
+from harness.browser.flow_lines import HIDDEN, TokenNames
+from harness.seam.journal import Journal, Request
+from harness.verdicts import tabs
+from harness.verdicts.verdict import VERDICT, Named
+
+
+@dataclass
+class Drawn:
+    """One API request as a picture draws it."""
+
+    seq: int
+    start: float  # backend clock, seconds
+    end: float | None  # None: no answer yet
+    lane: str  # `tab 1`, `outside the browser`, `app`
+    method: str
+    path: str  # token values an app put in it hidden
+    query: str
+    status: int | None  # 0: the connection was dropped
+    token: str | None  # the access token it carried, `token 2` or `no token`; None: not shown
+    issued: str | None = None  # the access token its answer handed out
+    refresh: bool = False
+    refusal: str | None = None  # why a refused refresh was refused (the journal's word)
+    highlight: bool = False  # the failure is about it
+
+    @property
+    def target(self) -> str:
+        return self.path + (f"?{self.query}" if self.query else "")
+
+    @property
+    def refused(self) -> bool:
+        return self.refresh and self.status is not None and 400 <= self.status < 500
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Drawn:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def drawn_requests(journal: Journal, lanes: Mapping[int, str] | None = None,
+                   highlight: Sequence[Named] = ()) -> list[Drawn]:
+    """The journal's API requests, seq order; the browser's preflights and the app's files
+    left out. `lanes`: each entry's lane by seq (all `app` without); `highlight`: the
+    entries (by seq) and requests the failure is about."""
+    facts = journal.facts
+    names = TokenNames()
+    secrets = [v for e in journal for v in (e.issued_access_token, e.issued_refresh_token) if v]
+    marked_seqs = {n for n in highlight if isinstance(n, int)}
+    marked_requests = {n for n in highlight if isinstance(n, Request)}
+    drawn = []
+    for e in journal:
+        if e.method == "OPTIONS" or not facts.is_api(e.path):
+            continue
+        if e.issued_access_jti:
+            names.issued(e.issued_access_jti)
+        refresh, login = e.is_to(facts.refresh), e.is_to(facts.login)
+        shown = e.access_jti is not None or not (refresh or login)
+        drawn.append(Drawn(
+            seq=e.seq, start=e.start, end=e.end, lane=(lanes or {}).get(e.seq, tabs.APP),
+            method=e.method, path=_hidden(e.path, secrets), query=_hidden(e.query, secrets),
+            status=e.status, token=names.label(e.access_jti) if shown else None,
+            issued=names.label(e.issued_access_jti) if e.issued_access_jti else None,
+            refresh=refresh, refusal=e.refusal,
+            highlight=(e.seq in marked_seqs
+                       or Request(e.method, e.path, e.query) in marked_requests)))
+    return drawn
+
+
+def _hidden(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        text = text.replace(value, HIDDEN)
+    return text
+
+
+def of_item(item: pytest.Item | None, journal: Journal,
+            lanes: Mapping[int, str] | None = None) -> list[Drawn]:
+    """A test's journal as its pictures draw it: each request in its tab's lane (`lanes`, or
+    from the test's page watch), marked where the check's verdict names it, or else where
+    the first line of the test's failure names its query."""
+    checked = item.stash.get(VERDICT, None) if item is not None else None
+    failure = getattr(checked, "failure", None)
+    shown = drawn_requests(journal, tabs.lanes_of(item, journal) if lanes is None else lanes,
+                           failure.highlight if failure is not None else ())
+    mark_named(shown, _failure_line(item))
+    return shown
+
+
+def _failure_line(item: pytest.Item | None) -> str:
+    """The first line of the test body's failure (pytest-playwright keeps each phase's
+    report on the item); "" when it did not fail."""
+    report = getattr(item, "rep_call", None)
+    if report is None or not report.failed:
+        return ""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+# A query as a failure's line names a request: `(n=7)`, `(n=1, n=4, …)`, `?tab=second&n=3`.
+_PAIR = r"[A-Za-z_][\w.-]*=[^\s,;()&…]*"
+_QUERY = re.compile(rf"(?<![\w/=])({_PAIR}(?:&{_PAIR})*)")
+
+
+def mark_named(drawn: Sequence[Drawn], line: str) -> None:
+    """Where no verdict marked a request: marks those whose query the failure's line names
+    (the checks name a request by its query, docs/checks.md "Rules every check shares")."""
+    if any(d.highlight for d in drawn):
+        return
+    named = set(_QUERY.findall(line))
+    for d in drawn:
+        if d.query and d.query in named:
+            d.highlight = True
