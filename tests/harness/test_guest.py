@@ -15,7 +15,10 @@ import harness
 
 REPO = Path(__file__).resolve().parents[2]
 # pytest-playwright fixtures the harness overrides on purpose, under their own names.
-OVERRIDES = {"launch_browser", "browser_context_args"}
+# pytest-playwright's fixtures the plugin overrides on purpose: how a browser launches, the
+# context's arguments, its base URL (its own warns under pytest 9) and the artifact folder
+# (named by the check).
+OVERRIDES = {"launch_browser", "browser_context_args", "base_url", "output_path"}
 
 
 def test_a_users_own_backend_and_spa_fixtures_do_not_break_the_checks(
