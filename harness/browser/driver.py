@@ -14,6 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from harness.browser.page_watch import PageWatch
 from harness.seam.facts import BackendFacts
 
 # How long a driver call may take before the check reports a hanging promise (F2: "no
@@ -151,17 +152,19 @@ class Pending:
 
 
 class SpaDriver:
-    def __init__(self, page: Page, spa_url: str, facts: BackendFacts | None = None) -> None:
-        """`facts`: the backend's, for the demo users' passwords that `login` types in."""
+    def __init__(self, page: Page, spa_url: str, facts: BackendFacts | None = None,
+                 watch: PageWatch | None = None) -> None:
+        """`facts`: the backend's, for the demo users' passwords that `login` types in;
+        `watch`: what the browser saw, for a message about a driver that never came."""
         self.page = page
         self.spa_url = spa_url.rstrip("/")
         self.facts = facts
         self._passwords = {u.username: u.password for u in facts.users} if facts else {}
-        self._loaded = _PageLoad(page)
+        self.watch = watch
 
     def new_tab(self) -> SpaDriver:
         """Another tab of the same browser context (shared cookies, BroadcastChannel, locks)."""
-        return SpaDriver(self.page.context.new_page(), self.spa_url, self.facts)
+        return SpaDriver(self.page.context.new_page(), self.spa_url, self.facts, self.watch)
 
     def open(self, path: str = "/") -> None:
         """Navigate to `path` of the SPA and wait for its bootstrap (silent refresh included)."""
@@ -222,7 +225,8 @@ class SpaDriver:
     def _missing(self, waited_ms: float) -> DriverError:
         return DriverError(f"window.authHarness never appeared on {self.page.url} within "
                            f"{waited_ms / 1000:g} s: the app does not expose the driver "
-                           f"contract (docs/contract.md) — {self._loaded.said()}")
+                           f"contract (docs/contract.md)"
+                           + (f" — {self.watch.loaded(self.page)}" if self.watch else ""))
 
     def _evaluate_handle(self, script: str, arg: Any) -> JSHandle:
         """`script` run in the page. Where `window.authHarness` is not there yet, the step
@@ -249,44 +253,3 @@ class SpaDriver:
             reason = exc.message.split(_REJECTED, 1)[1].splitlines()[0]
             raise DriverError(f"authHarness.{what}() rejected: {reason}") from None
 
-
-class _PageLoad:
-    """What a tab loaded, for a message about a driver that never came: the page's scripts
-    that failed to load or threw, and its first console error."""
-
-    def __init__(self, page: Page) -> None:
-        self.failed_scripts: list[str] = []
-        self.errors: list[str] = []
-        self.console: list[str] = []
-        page.on("requestfailed", self._request_failed)
-        page.on("response", self._response)
-        page.on("pageerror", lambda error: self.errors.append(_one_line(str(error))))
-        page.on("console", self._console)
-
-    def _request_failed(self, request: Any) -> None:
-        if request.resource_type == "script":
-            self.failed_scripts.append(f"{request.url} ({request.failure or 'failed'})")
-
-    def _response(self, response: Any) -> None:
-        if response.request.resource_type == "script" and response.status >= 400:
-            self.failed_scripts.append(f"{response.url} ({response.status})")
-
-    def _console(self, message: Any) -> None:
-        # A request's error status is the browser's note, not the app's (a silent refresh's
-        # 401 is one): the errors the app's scripts logged are what tell.
-        if message.type == "error" and len(self.console) < 5 and \
-                not message.text.startswith("Failed to load resource"):
-            self.console.append(_one_line(message.text))
-
-    def said(self) -> str:
-        scripts = ("its scripts loaded" if not self.failed_scripts else
-                   "scripts that failed to load: " + ", ".join(self.failed_scripts[:3]))
-        thrown = f"; a script threw: {self.errors[0]}" if self.errors else ""
-        console = (f"; first console error: {self.console[0]}" if self.console
-                   else "; no console error")
-        return scripts + thrown + console
-
-
-def _one_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= 160 else line[:159] + "…"

@@ -10,7 +10,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Frame, Page, Request
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Frame,
+    Page,
+    Request,
+    Response,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,10 @@ class PageWatch:
     console: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    # For a page whose driver never came: the scripts that did not load, by page, and the
+    # errors the app logged (a request's error status is the browser's note, not the app's).
+    failed_scripts: list[tuple[Page | None, str]] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
     _in_flight: dict[int, Request] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -40,8 +52,8 @@ class PageWatch:
         # is its own business, and Chromium reports `requestfinished` only once it does. Not
         # listened to: it follows a `response`, which already settled the request, and each
         # event listened to is one more message from the browser for every request.
-        self.context.on("response", lambda response: self._on_settled(response.request))
-        self.context.on("requestfailed", self._on_settled)
+        self.context.on("response", self._on_response)
+        self.context.on("requestfailed", self._on_failed)
         for page in self.context.pages:
             self._watch_page(page)
 
@@ -59,6 +71,8 @@ class PageWatch:
 
     def _on_console(self, message: ConsoleMessage) -> None:
         self.console.append(message.text)
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.console_errors.append(message.text)
 
     def _on_navigated(self, frame: Frame) -> None:
         self.urls.append(frame.url)
@@ -79,8 +93,32 @@ class PageWatch:
             if _page_of(pending) is page:
                 del self._in_flight[key]
 
+    def _on_response(self, response: Response) -> None:
+        request = response.request
+        self._on_settled(request)
+        if response.status >= 400 and request.resource_type == "script":
+            self.failed_scripts.append((_page_of(request), f"{request.url} ({response.status})"))
+
+    def _on_failed(self, request: Request) -> None:
+        self._on_settled(request)
+        if request.resource_type == "script":
+            self.failed_scripts.append((_page_of(request),
+                                        f"{request.url} ({request.failure or 'failed'})"))
+
     def _on_settled(self, request: Request) -> None:
         self._in_flight.pop(id(request), None)
+
+    def loaded(self, page: Page) -> str:
+        """What `page` loaded, in a sentence: its scripts that failed, an error a script
+        threw, the first error the app logged."""
+        failed = [said for where, said in self.failed_scripts if where is page]
+        scripts = ("its scripts loaded" if not failed
+                   else "scripts that failed to load: " + ", ".join(failed[:3]))
+        threw = (f"; a script threw: {_one_line(self.page_errors[0])}" if self.page_errors
+                 else "")
+        logged = (f"; first console error: {_one_line(self.console_errors[0])}"
+                  if self.console_errors else "; no console error")
+        return scripts + threw + logged
 
     def in_flight(self) -> list[str]:
         return [f"{r.method} {r.url}" for r in self._in_flight.values()]
@@ -111,3 +149,8 @@ def _page_of(request: Request) -> Page | None:
         return request.frame.page
     except Error:  # a service worker's request has no frame
         return None
+
+
+def _one_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 160 else line[:159] + "…"

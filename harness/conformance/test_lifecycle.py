@@ -169,7 +169,7 @@ def test_L4_logout_revokes_clears_and_stays_logged_out(
 def test_L5_guarded_route_leads_to_login_and_back_after_login(harness_check: Check) -> None:
     check = harness_check
     admin = check.app.routes.admin
-    if not admin:
+    if not check.app.has_admin:
         pytest.skip("L5: not checked: the app has no admin page (routes.admin is \"\" in "
                     "--app-config), and L5 asks for it logged out, then logs in as admin")
     check.setup(f"open {admin} logged out", lambda: check.spa.open(admin))
