@@ -170,20 +170,19 @@ class RefreshSessions:
             else:
                 retired = record.generation != family.generation and \
                     not self._in_grace(record, family, at)
-            if retired:
-                if self.policy.concurrent == "fork" and self._overlapped(record, family,
-                                                                         arrived_at):
-                    pass  # it came before the rotation committed: a sibling successor
-                elif self._lost_race(record, family, arrived_at) and \
-                        self.policy.concurrent != "fork":
+            fork = self.policy.concurrent == "fork"
+            # A fork lets through a refresh that came before the rotation committed: it gets
+            # a successor of its own, a sibling.
+            if retired and not (fork and self._overlapped(record, family, arrived_at)):
+                if not fork and self._lost_race(record, family, arrived_at):
                     raise RefreshRejected("superseded by a concurrent refresh", "superseded",
                                           clear_cookie=False)
-                elif self.policy.reuse == "revoke-family":
+                if self.policy.reuse == "revoke-family":
                     family.state, family.reason = "revoked", "reuse"
                     tx.put_family(family)
                     # Raising here would roll the revocation back: raise after the commit.
                     return RefreshRejected("reused", "reused")
-                elif self.policy.reuse == "refuse-value":
+                if self.policy.reuse == "refuse-value":
                     raise RefreshRejected("reused", "reused")
             if checked is not None:
                 checked()
