@@ -26,7 +26,14 @@ from pathlib import Path
 
 from playwright._impl._driver import compute_driver_executable
 
-from harness.browser.launch import ENGINES, NoBrowserError, camel_case_options, resolve
+from harness.browser.launch import (
+    ENGINES,
+    NoBrowserError,
+    camel_case_options,
+    is_bidi_firefox,
+    resolve,
+)
+from harness.browser.nodelay import disable_nagle
 
 WS_PATH = "/harness"
 
@@ -41,9 +48,10 @@ require(pkg)[engine].launchServer(JSON.parse(options)).then((server) => {
 """
 
 
-def _options(engine: str, host: str, port: int, headless: bool) -> dict[str, object]:
-    launch = camel_case_options(resolve(engine, headless).launch_args)
-    return {**launch, "host": host, "port": port, "wsPath": WS_PATH, "headless": headless}
+def _options(launch: dict[str, object], host: str, port: int,
+             headless: bool) -> dict[str, object]:
+    return {**camel_case_options(launch), "host": host, "port": port, "wsPath": WS_PATH,
+            "headless": headless}
 
 
 @contextmanager
@@ -52,8 +60,9 @@ def serve(engine: str, host: str = "127.0.0.1", port: int = 0,
     """Serve `engine` until the block ends; yields its WebSocket endpoint."""
     node, cli = compute_driver_executable()
     package = str(Path(cli).parent)
+    launch = resolve(engine, headless).launch_args
     proc = subprocess.Popen([node, "-e", _SCRIPT, package, engine,
-                             json.dumps(_options(engine, host, port, headless))],
+                             json.dumps(_options(launch, host, port, headless))],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -62,6 +71,8 @@ def serve(engine: str, host: str = "127.0.0.1", port: int = 0,
         if not endpoint.startswith("ws"):
             error = proc.stderr.read() if proc.stderr else ""
             raise RuntimeError(f"browser server for {engine} did not start: {error.strip()}")
+        if is_bidi_firefox(launch):
+            disable_nagle(proc.pid)  # launchServer has launched it: harness/browser/nodelay.py
         yield endpoint
     finally:
         if proc.stdin:

@@ -78,3 +78,20 @@ def test_ensure_without_root_leaves_the_full_browser_to_run_headless(system, mon
     del system["chromium-headless-shell"]
     monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: pytest.fail(f"ran {a}"))
     assert launch.ensure(["chromium"]) == 0
+
+
+def test_system_firefox_runs_over_bidi_with_playwrights_preferences(system):
+    args = launch.resolve("firefox").launch_args
+    assert args["channel"] == "moz-firefox" and launch.is_bidi_firefox(args)
+    assert args["firefox_user_prefs"] == launch.FIREFOX_PREFS
+    assert not launch.is_bidi_firefox(launch.resolve("chromium").launch_args)
+
+
+def test_a_runs_own_options_go_over_the_chosen_ones():
+    chosen = {"executable_path": "/usr/bin/firefox-esr", "args": ["--a"],
+              "firefox_user_prefs": {"x": 1, "y": 2}}
+    given = {"args": ["--b"], "firefox_user_prefs": {"y": 3}, "headless": False}
+    assert launch.merge_launch_options(chosen, given) == {
+        "executable_path": "/usr/bin/firefox-esr", "args": ["--a", "--b"],
+        "firefox_user_prefs": {"x": 1, "y": 3}, "headless": False}
+    assert launch.merge_launch_options(chosen, {}) == chosen

@@ -1,0 +1,76 @@
+"""System Firefox's BiDi connection without Nagle's delay (harness/browser/nodelay.py), on
+a real Firefox: its driver socket has TCP_NODELAY once the harness launched it, and had not
+before; a process without Firefox under it is left alone."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from harness.browser import nodelay
+from harness.browser.launch import is_bidi_firefox, resolve
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+
+
+def _no_delay_of_connected_sockets(pid: int) -> list[int]:
+    """TCP_NODELAY of each connected TCP socket of `pid` (the listener left out)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    values = []
+    pidfd = os.pidfd_open(pid)
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            copy = libc.syscall(438, pidfd, int(fd), 0)
+            assert copy >= 0, f"pidfd_getfd: errno {ctypes.get_errno()}"
+            sock = socket.socket(fileno=copy)
+            try:
+                if sock.type == socket.SOCK_STREAM and sock.family == socket.AF_INET:
+                    try:
+                        sock.getpeername()
+                    except OSError:
+                        continue  # the listener
+                    values.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            finally:
+                sock.close()
+    finally:
+        os.close(pidfd)
+    return values
+
+
+def test_the_bidi_socket_of_system_firefox_gets_tcp_nodelay() -> None:
+    options = resolve("firefox").launch_args
+    if not is_bidi_firefox(options):
+        pytest.skip("Playwright's own Firefox runs here: it talks over a pipe")
+    with sync_playwright() as playwright:
+        browser = playwright.firefox.launch(**options)
+        try:
+            [main] = nodelay.firefox_main_processes(os.getpid())
+            before = _no_delay_of_connected_sockets(main)
+            assert before and not any(before), before  # Firefox accepts it with Nagle on
+            assert nodelay.disable_nagle() >= 2  # the listener and the connection
+            assert all(_no_delay_of_connected_sockets(main))
+            page = browser.new_page()  # still driven
+            assert page.evaluate("() => 1 + 1") == 2
+        finally:
+            browser.close()
+
+
+def test_a_process_without_firefox_below_it_is_left_alone() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        assert nodelay.firefox_main_processes(child.pid) == []
+        assert nodelay.disable_nagle(child.pid) == 0
+    finally:
+        child.communicate(timeout=30)
