@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Playwright
 
 from harness.browser import nodelay
 from harness.browser.launch import is_bidi_firefox, resolve
@@ -48,22 +48,24 @@ def _no_delay_of_connected_sockets(pid: int) -> list[int]:
     return values
 
 
-def test_the_bidi_socket_of_system_firefox_gets_tcp_nodelay() -> None:
+def test_the_bidi_socket_of_system_firefox_gets_tcp_nodelay(playwright: Playwright) -> None:
     options = resolve("firefox").launch_args
     if not is_bidi_firefox(options):
         pytest.skip("Playwright's own Firefox runs here: it talks over a pipe")
-    with sync_playwright() as playwright:
-        browser = playwright.firefox.launch(**options)
-        try:
-            [main] = nodelay.firefox_main_processes(os.getpid())
-            before = _no_delay_of_connected_sockets(main)
-            assert before and not any(before), before  # Firefox accepts it with Nagle on
-            assert nodelay.disable_nagle() >= 2  # the listener and the connection
-            assert all(_no_delay_of_connected_sockets(main))
-            page = browser.new_page()  # still driven
-            assert page.evaluate("() => 1 + 1") == 2
-        finally:
-            browser.close()
+    # pytest-playwright's Playwright: under pytest-xdist this worker may already drive a
+    # Firefox of its own, whose socket the harness has set; this test's is the new one.
+    earlier = set(nodelay.firefox_main_processes(os.getpid()))
+    browser = playwright.firefox.launch(**options)
+    try:
+        [main] = set(nodelay.firefox_main_processes(os.getpid())) - earlier
+        before = _no_delay_of_connected_sockets(main)
+        assert before and not any(before), before  # Firefox accepts it with Nagle on
+        assert nodelay.disable_nagle() >= 2  # the listener and the connection
+        assert all(_no_delay_of_connected_sockets(main))
+        page = browser.new_page()  # still driven
+        assert page.evaluate("() => 1 + 1") == 2
+    finally:
+        browser.close()
 
 
 def test_a_process_without_firefox_below_it_is_left_alone() -> None:
