@@ -23,6 +23,7 @@ import ctypes
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 # The same number on every architecture Linux numbers its system calls alike (5.6+).
@@ -64,10 +65,10 @@ def firefox_main_processes(root: int) -> list[int]:
     return found
 
 
-def _tcp_sockets_no_delay(pid: int) -> int:
-    """Set TCP_NODELAY on each TCP socket of `pid`; how many were set."""
+def tcp_sockets(pid: int) -> Iterator[socket.socket]:
+    """A copy of each TCP socket of `pid`, closed once the next is asked for (closing a copy
+    leaves the process's own descriptor open). Raises OSError where copies are refused."""
     libc = ctypes.CDLL(None, use_errno=True)
-    count = 0
     pidfd = os.pidfd_open(pid)
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -78,19 +79,21 @@ def _tcp_sockets_no_delay(pid: int) -> int:
                 continue
             copy = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(fd), 0)
             if copy < 0:
-                continue
-            sock = socket.socket(fileno=copy)  # closes the copy, not Firefox's descriptor
-            try:
+                raise OSError(ctypes.get_errno(), f"pidfd_getfd of fd {fd} of process {pid}")
+            with socket.socket(fileno=copy) as sock:
                 if sock.type == socket.SOCK_STREAM and sock.family in (socket.AF_INET,
                                                                        socket.AF_INET6):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    count += 1
-            except OSError:
-                pass
-            finally:
-                sock.close()
+                    yield sock
     finally:
         os.close(pidfd)
+
+
+def _tcp_sockets_no_delay(pid: int) -> int:
+    """Set TCP_NODELAY on each TCP socket of `pid`; how many were set."""
+    count = 0
+    for sock in tcp_sockets(pid):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        count += 1
     return count
 
 

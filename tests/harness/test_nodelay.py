@@ -4,7 +4,6 @@ before; a process without Firefox under it is left alone."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import socket
 import subprocess
@@ -21,30 +20,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 
 def _no_delay_of_connected_sockets(pid: int) -> list[int]:
     """TCP_NODELAY of each connected TCP socket of `pid` (the listener left out)."""
-    libc = ctypes.CDLL(None, use_errno=True)
     values = []
-    pidfd = os.pidfd_open(pid)
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                    continue
-            except OSError:
-                continue
-            copy = libc.syscall(438, pidfd, int(fd), 0)
-            assert copy >= 0, f"pidfd_getfd: errno {ctypes.get_errno()}"
-            sock = socket.socket(fileno=copy)
-            try:
-                if sock.type == socket.SOCK_STREAM and sock.family == socket.AF_INET:
-                    try:
-                        sock.getpeername()
-                    except OSError:
-                        continue  # the listener
-                    values.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            finally:
-                sock.close()
-    finally:
-        os.close(pidfd)
+    for sock in nodelay.tcp_sockets(pid):
+        try:
+            sock.getpeername()
+        except OSError:
+            continue  # the listener
+        values.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
     return values
 
 
