@@ -32,8 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="JWT refresh-flow reference backend", lifespan=lifespan,
                   docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.state.backend = backend
-    install_error_handlers(app)
     profile = settings.api_profile
+    install_error_handlers(app, profile.behaviour.error_body)
     app.include_router(auth.build_router(profile))
     app.include_router(api.build_router(profile.resources))
     app.include_router(well_known.router)
@@ -104,15 +104,15 @@ class AppendSlash:
         self.app, self.paths, self.redirect = app, paths, redirect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] + "/" in self.paths and not self.redirect:
+        if scope["type"] != "http" or scope["path"] + "/" not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        if not self.redirect:
             await self.app({**scope, "path": scope["path"] + "/"}, receive, send)
             return
-        if scope["type"] == "http" and scope["path"] + "/" in self.paths:
-            query = scope.get("query_string", b"").decode("latin-1")
-            location = scope["path"] + "/" + (f"?{query}" if query else "")
-            await send({"type": "http.response.start", "status": 301,
-                        "headers": [(b"location", location.encode("latin-1")),
-                                    (b"content-length", b"0")]})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await self.app(scope, receive, send)
+        query = scope.get("query_string", b"").decode("latin-1")
+        location = scope["path"] + "/" + (f"?{query}" if query else "")
+        await send({"type": "http.response.start", "status": 301,
+                    "headers": [(b"location", location.encode("latin-1")),
+                                (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})

@@ -81,26 +81,19 @@ def error_response(status: int, code: str, message: str,
                         headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-def _shape(request: Request) -> str:
-    """The error-body shape of the app's API profile (the reference's for an app without
-    one)."""
-    backend = getattr(request.app.state, "backend", None)
-    settings = getattr(backend, "settings", None)
-    profile = getattr(settings, "api_profile", None)
-    return profile.behaviour.error_body if profile is not None else "reference"
-
-
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                  413: "payload_too_large", 415: "unsupported_media_type"}
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, shape: str = "reference") -> None:
+    """`shape`: the error-body shape of the app's API profile (`behaviour.error_body`)."""
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         if exc.body is not None:
             return JSONResponse(exc.body, status_code=exc.status,
                                 headers={"Cache-Control": "no-store", **exc.headers})
-        return error_response(exc.status, exc.code, exc.message, exc.headers, _shape(request))
+        return error_response(exc.status, exc.code, exc.message, exc.headers, shape)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -112,7 +105,6 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             where = ".".join(p for p in first["loc"] if p != "body") or "body"
             message = f"{where}: {first['msg']}"
-        shape = _shape(request)
         body = error_body(shape, "invalid_request", message)
         if shape == "reference":
             body["details"] = details
@@ -122,8 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}),
-                              _shape(request))
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}), shape)
 
     @app.exception_handler(StoreUnavailable)
     async def _store(request: Request, exc: StoreUnavailable) -> JSONResponse:

@@ -60,6 +60,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mock_backend.csrf import DOUBLE_SUBMIT_COOKIE, DOUBLE_SUBMIT_HEADER
 from mock_backend.edge.accounts import Account, Accounts, AccountsError, load_accounts
 from mock_backend.facts import CSRF_VALUE
 from mock_backend.profile import ApiProfile, ProfileError, load_profile
@@ -248,7 +249,7 @@ def parse_set_cookie(header: str) -> SetCookie:
         elif key == "httponly":
             attributes.append("HttpOnly")
         elif key:
-            attributes.append(part.strip().partition("=")[0].strip().title())
+            attributes.append(key.title())
     if max_age is not None:  # Max-Age wins over Expires
         lifetime = "cleared" if max_age <= 0 else "persistent"
     elif expires is not None:
@@ -372,9 +373,9 @@ class Browser:
         headers = {}
         if self.profile.refresh.csrf_header:
             headers[self.profile.refresh.csrf_header] = CSRF_VALUE
-        token = self.cookie("csrftoken")
+        token = self.cookie(DOUBLE_SUBMIT_COOKIE)
         if self.profile.behaviour.csrf == "double-submit" and token:
-            headers["X-CSRFToken"] = token
+            headers[DOUBLE_SUBMIT_HEADER] = token
         return headers
 
     def _cookie_header(self, path: str, instead: dict[str, str]) -> str:
@@ -478,9 +479,7 @@ class _Run:
         with self.browser() as b:
             self.record("login", b.login(self.account))
         with self.browser() as b:
-            wrong = Account(username=self.account.username,
-                            password=self.account.password + "-wrong", name=self.account.name,
-                            role=self.account.role)
+            wrong = self.account.model_copy(update={"password": self.account.password + "-wrong"})
             self.record("login.bad_password", b.login(wrong))
         with self.browser() as b:
             self.record("login.form", b.login(self.account, form=True))

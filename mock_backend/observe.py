@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Collection, Sequence
 from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,7 @@ class ObserveMiddleware:
 
         try:
             await through_faults(b.faults, self.app, scope, receive, send_recording,
-                                 _cors_headers(headers.get("origin"), b.settings.allow_origins))
+                                 headers.get("origin"), b.settings.allow_origins)
         except DroppedConnection:
             status = 0
             raise
@@ -121,7 +122,7 @@ class ObserveMiddleware:
         return found if found else (None, None)
 
 
-def _cors_headers(origin: str | None, allowed: list[str]) -> list[tuple[bytes, bytes]]:
+def _cors_headers(origin: str | None, allowed: Collection[str]) -> list[tuple[bytes, bytes]]:
     """What CORS adds to an answer for an allowed Origin (the CORS middleware's own for
     credentials): an answer a fault makes up in front of it carries the same, or the browser
     would hide it from the app as a network error."""
@@ -132,20 +133,22 @@ def _cors_headers(origin: str | None, allowed: list[str]) -> list[tuple[bytes, b
 
 
 async def through_faults(faults: FaultBook, app: ASGIApp, scope: Scope, receive: Receive,
-                         send: Send, cors: list[tuple[bytes, bytes]] | None = None) -> None:
+                         send: Send, origin: str | None = None,
+                         allow_origins: Collection[str] = ()) -> None:
     """`app` answers the request, unless an armed fault for it acts first (`apply_fault`).
-    `cors`: the headers CORS would add to an answer the fault makes up."""
+    `origin` and `allow_origins`: the request's Origin and the origins CORS allows, for the
+    headers CORS would add to an answer the fault makes up (worked out only for a fault)."""
     fault = faults.take(scope["method"], scope["path"])
     if fault is None:
         await app(scope, receive, send)
     else:
-        await apply_fault(fault, app, scope, receive, send, cors or [])
+        await apply_fault(fault, app, scope, receive, send,
+                          _cors_headers(origin, allow_origins))
 
 
 async def apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive,
-                      send: Send, cors: list[tuple[bytes, bytes]] | None = None) -> None:
+                      send: Send, cors: Sequence[tuple[bytes, bytes]] = ()) -> None:
     """A fault's effect on one request on arrival; what it lets through goes on to `app`."""
-    cors = cors or []
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.gate:

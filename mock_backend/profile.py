@@ -114,12 +114,6 @@ def choices(model: type[BaseModel], key: str) -> tuple[str, ...]:
     raise KeyError(f"{model.__name__}.{key} is not a key with a fixed set of values")
 
 
-def _status_problem(value: Any) -> str | None:
-    if isinstance(value, bool) or value not in FAILURE_STATUSES:
-        return f"{value!r} is not one of {', '.join(map(str, FAILURE_STATUSES))}"
-    return None
-
-
 def _strings_problem(value: Any) -> str | None:
     if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
                                        for k, v in value.items()):
@@ -149,8 +143,8 @@ def _statuses(*allowed: int) -> Kind:
 _FIELD = r"[A-Za-z_][A-Za-z0-9_.-]*"
 FAILURE_STATUSES = (400, 401, 403)
 
-UrlPath = Annotated[str, Kind("a path", _matching(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*",
-                                                  "is not a path starting with /"))]
+_PATH = r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*"
+UrlPath = Annotated[str, Kind("a path", _matching(_PATH, "is not a path starting with /"))]
 FieldName = Annotated[str, Kind("a field name", _matching(_FIELD, "is not a field name"))]
 OptionalField = Annotated[str, Kind("a field name, or `\"\"` to leave it out", _matching(
     f"{_FIELD}|", "is not a field name (\"\" leaves it out)"))]
@@ -161,8 +155,9 @@ CookieName = Annotated[str, Kind("a cookie name", _matching(is_cookie_name,
 OptionalCookie = Annotated[str, Kind("a cookie name, or `\"\"` for none", _matching(
     lambda value: value == "" or is_cookie_name(value), "is not a cookie name (\"\" for none)"))]
 OptionalUrlPath = Annotated[str, Kind("a path, or `\"\"` when the API has none", _matching(
-    r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?", "is not a path starting with / (\"\" for none)"))]
-Status = Annotated[int, Kind(" \\| ".join(f"`{s}`" for s in FAILURE_STATUSES), _status_problem)]
+    f"({_PATH})?", "is not a path starting with / (\"\" for none)"))]
+Status = Annotated[int, _statuses(*FAILURE_STATUSES)]
+Flag = Annotated[bool, Kind("`true` \\| `false`", _flag_problem)]
 Strings = Annotated[dict[str, str], Kind("a table of strings", _strings_problem)]
 BodyFormat = Annotated[str, _one_of("json", "form", "any")]
 
@@ -303,7 +298,7 @@ class LogoutApi(_Table):
     answer: Annotated[str, _one_of("none", "empty", "detail")] = Field(
         default="none", description="its answer: 204 with no body; 200 `{}` (SimpleJWT's "
                                     "blacklist); or 200 `{detail}` (dj-rest-auth)")
-    requires_refresh: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+    requires_refresh: Flag = Field(
         default=False, description="whether a logout without a refresh value is refused "
                                    "(401 with the cookie transport, 400 with a body field, "
                                    "as dj-rest-auth and SimpleJWT refuse it), rather than "
@@ -321,7 +316,7 @@ class RefreshCookie(_Table):
                                                       "refresh and the logout paths")
     same_site: Annotated[str, _one_of("Strict", "Lax", "None")] = Field(
         default="Strict", description="the refresh cookie's `SameSite`")
-    secure: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+    secure: Flag = Field(
         default=True, description="whether the refresh cookie is `Secure`")
     access_name: OptionalCookie = Field(
         default="", description="an HttpOnly cookie carrying the access token beside the "
@@ -397,7 +392,7 @@ class Behaviour(_Table):
                                      "evicts the least recently used (`0`: no limit)")
     unauthenticated_status: Annotated[int, _statuses(401, 403)] = Field(
         default=401, description="the answer to a missing, garbage or expired access token")
-    www_authenticate: Annotated[bool, Kind("`true` \\| `false`", _flag_problem)] = Field(
+    www_authenticate: Flag = Field(
         default=True, description="whether that answer carries `WWW-Authenticate: Bearer` "
                                   "(RFC 6750 section 3)")
     error_body: Annotated[str, _one_of("reference", "drf", "oauth")] = Field(
@@ -475,11 +470,11 @@ class ApiProfile(_Table):
         """The behaviour this profile asks for where it is not the reference's (`[behaviour]`,
         and the refresh cookie's attributes), by dotted key: the backend then stands in for
         another backend, and the checks name what it does as that backend's findings."""
-        reference = ApiProfile()
+        behaviour, cookie = Behaviour(), RefreshCookie()  # the reference's: the defaults
         found = {f"behaviour.{key}": value for key, value in self.behaviour.model_dump().items()
-                 if getattr(reference.behaviour, key) != value}
+                 if getattr(behaviour, key) != value}
         for key in ("same_site", "secure", "access_name"):
-            if getattr(self.cookie, key) != getattr(reference.cookie, key):
+            if getattr(self.cookie, key) != getattr(cookie, key):
                 found[f"cookie.{key}"] = getattr(self.cookie, key)
         return found
 

@@ -464,7 +464,7 @@ def create_edge_app(settings: EdgeSettings) -> ASGIApp:
     control_app = FastAPI(title="JWT refresh-flow harness edge", lifespan=lifespan,
                           docs_url=None, openapi_url=None, redoc_url=None)
     control_app.state.backend = edge
-    install_error_handlers(control_app)
+    install_error_handlers(control_app, settings.api_profile.behaviour.error_body)
     control_app.include_router(control.router)
     spa = SpaFiles(directory=settings.spa_dir, html=True) if settings.spa_dir else None
     api_prefixes = _api_prefixes(settings.api_profile)

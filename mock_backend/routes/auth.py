@@ -261,7 +261,7 @@ def _login_refused(profile: ApiProfile) -> ApiError:
     behaviour = profile.behaviour
     message = "invalid username or password"
     status = behaviour.login_failure_status
-    headers = {"WWW-Authenticate": 'Bearer realm="api"'} \
+    headers = bearer_challenge(token_sent=False) \
         if status == 401 and behaviour.www_authenticate else {}
     body: dict[str, object] | None = None
     if behaviour.error_body == "drf":
