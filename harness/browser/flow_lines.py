@@ -13,7 +13,7 @@ moves it (an expired token) shows as a jump.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,17 +58,32 @@ class TokenNames:
         return "unknown token" if number is None else f"token {number}"
 
 
-def flow_lines(entries: Sequence[Entry], facts: BackendFacts,
-               keep: int = MAX_LINES) -> list[FlowLine]:
-    """The newest `keep` lines for the API requests among `entries` (seq order), the app's
-    files and the browser's preflights left out."""
+def api_requests(entries: Iterable[Entry], facts: BackendFacts) -> Iterator[Entry]:
+    """The API requests among `entries`: the app's files and the browser's preflights left
+    out (what the flow panel and the timeline pictures show)."""
+    return (e for e in entries if e.method != "OPTIONS" and facts.is_api(e.path))
+
+
+def issued_values(entries: Iterable[Entry]) -> list[str]:
+    """Every token value the answers among `entries` handed out: what a line or a picture
+    never shows."""
+    return [v for e in entries for v in (e.issued_access_token, e.issued_refresh_token) if v]
+
+
+def hidden(text: str, secrets: Sequence[str]) -> str:
+    """`text` with each of `secrets` (issued token values) replaced by HIDDEN."""
+    for value in secrets:
+        text = text.replace(value, HIDDEN)
+    return text
+
+
+def flow_lines(entries: Sequence[Entry], facts: BackendFacts) -> list[FlowLine]:
+    """The newest MAX_LINES lines for the API requests among `entries` (seq order)."""
     names = TokenNames()
     refused: set[Request] = set()  # requests whose last attempt carried a token, got 401
-    secrets = [v for e in entries for v in (e.issued_access_token, e.issued_refresh_token) if v]
+    secrets = issued_values(entries)
     lines = []
-    for entry in entries:
-        if entry.method == "OPTIONS" or not facts.is_api(entry.path):
-            continue
+    for entry in api_requests(entries, facts):
         if entry.issued_access_jti:
             names.issued(entry.issued_access_jti)
         request = Request(entry.method, entry.path, entry.query)
@@ -80,7 +95,7 @@ def flow_lines(entries: Sequence[Entry], facts: BackendFacts,
         lines.append(_line(entry, facts, names, retry, secrets))
         if entry.is_to(facts.login) and entry.status == 200:
             refused.clear()  # a new session: what went before is not retried in it
-    return lines[-keep:] if keep else []
+    return lines[-MAX_LINES:]
 
 
 def _line(entry: Entry, facts: BackendFacts, names: TokenNames, retry: bool,
@@ -100,9 +115,7 @@ def _line(entry: Entry, facts: BackendFacts, names: TokenNames, retry: bool,
 
 def _target(entry: Entry, secrets: list[str]) -> str:
     """Path and query, each issued value blanked out before a long query is cut."""
-    path, query = entry.path, entry.query
-    for value in secrets:
-        path, query = path.replace(value, HIDDEN), query.replace(value, HIDDEN)
+    path, query = hidden(entry.path, secrets), hidden(entry.query, secrets)
     if len(query) > MAX_QUERY:
         query = query[:MAX_QUERY] + "…"
     return path + (f"?{query}" if query else "")

@@ -201,7 +201,7 @@ class FlowPanel:
         `TimeoutError` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
-            text = self._shown.get(page) or ""
+            text = self.shown(page) or ""
             if all(needle in text for needle in needles):
                 return text
             if time.monotonic() > deadline:

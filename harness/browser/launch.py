@@ -184,10 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def merge_launch_options(chosen: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """The resolved browser's launch options with a run's own on top: its `args` after the
     chosen ones, its `firefox_user_prefs` over the chosen preferences, the rest replaced."""
@@ -211,3 +207,7 @@ def camel_case_options(options: dict[str, object]) -> dict[str, object]:
         return head + "".join(part.title() for part in rest)
 
     return {camel(k): v for k, v in options.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -90,19 +90,19 @@ class PageWatch:
     def _forget(self, page: Page) -> None:
         """What `page` had in flight: cancelled with its document or the closed tab."""
         for key, pending in list(self._in_flight.items()):
-            if _page_of(pending) is page:
+            if page_of(pending) is page:
                 del self._in_flight[key]
 
     def _on_response(self, response: Response) -> None:
         request = response.request
         self._on_settled(request)
         if response.status >= 400 and request.resource_type == "script":
-            self.failed_scripts.append((_page_of(request), f"{request.url} ({response.status})"))
+            self.failed_scripts.append((page_of(request), f"{request.url} ({response.status})"))
 
     def _on_failed(self, request: Request) -> None:
         self._on_settled(request)
         if request.resource_type == "script":
-            self.failed_scripts.append((_page_of(request),
+            self.failed_scripts.append((page_of(request),
                                         f"{request.url} ({request.failure or 'failed'})"))
 
     def _on_settled(self, request: Request) -> None:
@@ -144,7 +144,7 @@ def _as_sent(request: Request) -> SentRequest:
                        request.post_data)
 
 
-def _page_of(request: Request) -> Page | None:
+def page_of(request: Request) -> Page | None:
     try:
         return request.frame.page
     except Error:  # a service worker's request has no frame

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from harness.browser.flow_lines import HIDDEN, TokenNames
+from harness.browser.flow_lines import TokenNames, api_requests, hidden, issued_values
 from harness.seam.journal import Journal, Request
 from harness.verdicts import tabs
-from harness.verdicts.verdict import VERDICT, Named
+from harness.verdicts.verdict import VERDICT, Named, report_line
 
 
 @dataclass
@@ -64,32 +64,24 @@ def drawn_requests(journal: Journal, lanes: Mapping[int, str] | None = None,
     entries (by seq) and requests the failure is about."""
     facts = journal.facts
     names = TokenNames()
-    secrets = [v for e in journal for v in (e.issued_access_token, e.issued_refresh_token) if v]
+    secrets = issued_values(journal)
     marked_seqs = {n for n in highlight if isinstance(n, int)}
     marked_requests = {n for n in highlight if isinstance(n, Request)}
     drawn = []
-    for e in journal:
-        if e.method == "OPTIONS" or not facts.is_api(e.path):
-            continue
+    for e in api_requests(journal, facts):
         if e.issued_access_jti:
             names.issued(e.issued_access_jti)
         refresh, login = e.is_to(facts.refresh), e.is_to(facts.login)
         shown = e.access_jti is not None or not (refresh or login)
         drawn.append(Drawn(
             seq=e.seq, start=e.start, end=e.end, lane=(lanes or {}).get(e.seq, tabs.APP),
-            method=e.method, path=_hidden(e.path, secrets), query=_hidden(e.query, secrets),
+            method=e.method, path=hidden(e.path, secrets), query=hidden(e.query, secrets),
             status=e.status, token=names.label(e.access_jti) if shown else None,
             issued=names.label(e.issued_access_jti) if e.issued_access_jti else None,
             refresh=refresh, refusal=e.refusal,
             highlight=(e.seq in marked_seqs
                        or Request(e.method, e.path, e.query) in marked_requests)))
     return drawn
-
-
-def _hidden(text: str, secrets: Sequence[str]) -> str:
-    for value in secrets:
-        text = text.replace(value, HIDDEN)
-    return text
 
 
 def of_item(item: pytest.Item | None, journal: Journal,
@@ -111,9 +103,7 @@ def _failure_line(item: pytest.Item | None) -> str:
     report = getattr(item, "rep_call", None)
     if report is None or not report.failed:
         return ""
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr or "")
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return report_line(report)
 
 
 # A query as a failure's line names a request: `(n=7)`, `(n=1, n=4, …)`, `?tab=second&n=3`.

@@ -219,15 +219,13 @@ def _lanes_block(canvas: _Canvas, lane_rows: Sequence[Row], top: float,
     return out, y
 
 
-def svg(drawn: Sequence[Drawn], *, scale: TimeScale | None = None, opener: str = "link",
-        shrink: float = 1.0, width: int = WIDTH) -> str:
+def svg(drawn: Sequence[Drawn], *, opener: str = "link", shrink: float = 1.0) -> str:
     """The picture. `opener`: how a burst opens, `link` (its rows are in the SVG, shown by
     `#burst-N`) or `details` (the report shows them with `burst_pictures`). `shrink`: a
     small copy (the report's first screen)."""
     if not drawn:
         return ""
-    scale = scale or TimeScale.of(drawn)
-    canvas = _Canvas(scale, width)
+    canvas = _Canvas(TimeScale.of(drawn), WIDTH)
     lane_rows = rows(drawn)
     body, bottom = _lanes_block(canvas, lane_rows, TOP, opener)
     parts = canvas.axis(bottom) + body + canvas.refresh_lines(drawn, bottom)
@@ -252,9 +250,9 @@ def svg(drawn: Sequence[Drawn], *, scale: TimeScale | None = None, opener: str =
                          f'{"".join(inner)}</g>')
             sizes.append(f".tl:has(#burst-{row.burst}:target){{height:{end + 6:.0f}px}}")
     style = _STYLE + "".join(sizes)
-    size = (f'width="{width * shrink:.0f}" height="{height * shrink:.0f}" '
-            f'viewBox="0 0 {width} {height:.0f}"' if shrink != 1.0
-            else f'width="{width}" height="{height:.0f}"')
+    size = (f'width="{WIDTH * shrink:.0f}" height="{height * shrink:.0f}" '
+            f'viewBox="0 0 {WIDTH} {height:.0f}"' if shrink != 1.0
+            else f'width="{WIDTH}" height="{height:.0f}"')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="tl" {size} role="img" '
             f'aria-label="request timeline"><style>{style}</style>'
             f'<rect width="100%" height="100%" fill="#fff"/>{"".join(parts)}</svg>')

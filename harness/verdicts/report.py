@@ -26,7 +26,7 @@ from harness.seam.journal import Journal
 from harness.verdicts import drawn, picture
 from harness.verdicts.entries import entry_html
 from harness.verdicts.groups import CHECK_COUNT, GROUPS, WHY, group_of
-from harness.verdicts.verdict import FINDINGS_PROPERTY
+from harness.verdicts.verdict import FINDINGS_PROPERTY, report_line
 
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"
@@ -43,13 +43,14 @@ class Run:
     reason: str = ""
     journal: list[dict[str, Any]] = field(default_factory=list)  # `Drawn.as_json()` each
     findings: list[str] = field(default_factory=list)  # the backend's (`--upstream`)
-    group: str = ""  # core, recommended or backend (docs/checks.md, "Check groups")
     folder: str = ""  # where the run's artifacts go (pytest-playwright's `output_path`)
     artifacts: str = ""  # that folder as a link from the report's, when it holds something
     files: list[str] = field(default_factory=list)  # what it holds
 
-    def __post_init__(self) -> None:
-        self.group = self.group or group_of(self.check)
+    @property
+    def group(self) -> str:
+        """core, recommended or backend (docs/checks.md, "Check groups")."""
+        return group_of(self.check)
 
     @property
     def anchor(self) -> str:
@@ -68,10 +69,7 @@ class Run:
 
 
 def _one_line(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr or "")
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    first = first.removeprefix("AssertionError: ").removeprefix("Failed: ")
+    first = report_line(report).removeprefix("AssertionError: ").removeprefix("Failed: ")
     return first if len(first) <= 200 else first[:199] + "…"
 
 
@@ -247,9 +245,10 @@ def _timelines(check: str, runs: list[Run]) -> str:
     if first.outcome == "failed":
         parts.append(entry_html(first.check))
     for run in shown:
-        full = picture.svg(run.drawn(), opener="details")
+        requests = run.drawn()
+        full = picture.svg(requests, opener="details")
         bursts = "".join(f"<details class='burst'><summary>{html.escape(said)}</summary>"
-                         f"{svg}</details>" for said, svg in picture.burst_pictures(run.drawn()))
+                         f"{svg}</details>" for said, svg in picture.burst_pictures(requests))
         link = "".join(f" · {a}" for a in run.artifact_links())
         parts.append(
             f"<section class='run' id='{run.anchor}'><h3>{html.escape(run.browser)}, "

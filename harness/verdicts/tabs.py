@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Error, Page
+from playwright.sync_api import Page
 
-from harness.browser.page_watch import PageWatch
+from harness.browser.page_watch import PageWatch, page_of
 from harness.seam.journal import Entry
 
 APP = "app"  # the one lane when the tabs are unknown
@@ -51,9 +51,8 @@ def sent_by_tab(watch: PageWatch) -> list[SentByTab]:
     numbers: dict[Page, int] = {}
     sent = []
     for request in list(watch.requests):
-        try:
-            page = request.frame.page
-        except Error:  # a service worker's request: no tab of its own
+        page = page_of(request)
+        if page is None:  # a service worker's request: no tab of its own
             continue
         number = numbers.setdefault(page, len(numbers) + 1)
         url = urlsplit(request.url)
