@@ -12,6 +12,7 @@ The README is the first page a team reads: it stays short, and the rest lives in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -91,12 +92,16 @@ class Link:
         return f"{self.page.relative_to(REPO)}:{self.line}: [{self.text}]({self.target})"
 
 
-def links(page: Path) -> list[Link]:
-    found = []
-    for number, line in _prose_lines(page.read_text(encoding="utf-8")):
+def _link_matches(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """Each link of a Markdown text outside code, with the number of its line."""
+    for number, line in _prose_lines(text):
         for match in LINK.finditer(_without_code_spans(line)):
-            found.append(Link(page, number, match.group(1), match.group(2)))
-    return found
+            yield number, match
+
+
+def links(page: Path) -> list[Link]:
+    return [Link(page, number, match.group(1), match.group(2))
+            for number, match in _link_matches(page.read_text(encoding="utf-8"))]
 
 
 def broken(link: Link) -> str | None:
@@ -173,8 +178,5 @@ def test_links_in_code_are_not_links() -> None:
     text = ("[a](one.md) `[b](two.md)` [`c`](three.md)\n"
             "```md\n[d](four.md)\n```\n"
             "   ```\n[e](five.md)\n   ```\n")
-    found = []
-    for number, line in _prose_lines(text):
-        for match in LINK.finditer(_without_code_spans(line)):
-            found.append((number, match.group(2)))
+    found = [(number, match.group(2)) for number, match in _link_matches(text)]
     assert found == [(1, "one.md"), (1, "three.md")]

@@ -147,13 +147,13 @@ def test_R3_requests_issued_during_a_held_refresh_join_it(harness_check: Check) 
                    f"for {facts.list}")
     # A POST joins them where the API has a create (an API without one: GETs alone).
     create = facts.create
-    late = check.spa.start(
-        [Call("GET", f"{facts.list.path}?wave=late&n={i}") for i in range(3)]
-        + ([Call("POST", f"{create.path}?wave=late", {"title": "joined"})] if create else []))
+    late_calls = [Call("GET", f"{facts.list.path}?wave=late&n={i}") for i in range(3)] + (
+        [Call("POST", f"{create.path}?wave=late", {"title": "joined"})] if create else [])
+    late = check.spa.start(late_calls)
     # An app that sends them at once gets their 401s while the refresh is still held; one
     # that makes them wait for the refresh sends nothing yet. Up to a second to tell, then
     # the refresh is released either way.
-    backend.wait_journal(start.seq, count=4 if create else 3, query_contains="wave=late",
+    backend.wait_journal(start.seq, count=len(late_calls), query_contains="wave=late",
                          answered=True, timeout=1)
     gate.release()
     prop = f"requests sent during the refresh wait for it; {RETRIED}"

@@ -275,9 +275,10 @@ def _upstream(data: dict[str, Any]) -> str | None:
 
 
 def _session_limit(data: dict[str, Any]) -> int | None:
-    key = "edge.session_limit" if "edge" in data else "session_limit"
-    limit = (data.get("edge") or {}).get("session_limit") if "edge" in data \
-        else data.get("session_limit")
+    if "edge" in data:
+        key, limit = "edge.session_limit", (data["edge"] or {}).get("session_limit")
+    else:
+        key, limit = "session_limit", data.get("session_limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise FactsError(key, "must be a whole number or null")
     return limit

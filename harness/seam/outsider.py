@@ -34,15 +34,6 @@ class Outsider(HttpClient):
         self._facts = facts
         self._origin = origin
 
-    def post(self, path: str, cookie: str, *, origin: str | None = None,
-             csrf_header: bool = True) -> httpx.Response:
-        """A cookie-authenticated POST with a chosen Origin, with or without the CSRF header."""
-        headers = {"Origin": origin or self._origin,
-                   "Cookie": f"{self._facts.cookie.name}={cookie}"}
-        if csrf_header:
-            self._add_csrf(headers)
-        return self._http.post(path, headers=headers)
-
     def _add_csrf(self, headers: dict[str, str]) -> None:
         """What the backend's CSRF defence asks of a request from the app's own origin."""
         facts = self._facts
