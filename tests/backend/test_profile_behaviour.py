@@ -44,7 +44,7 @@ from mock_backend.profile import (
 from tests.backend.wire import parse_set_cookie
 
 FOREIGN = "https://evil.example"
-RACE_WINDOW = 2.0  # Settings' default
+RACE_WINDOW = Settings.race_window  # the default, which `serve_backend` keeps
 BEARER_CHALLENGE = 'Bearer realm="api"'
 TOKEN_CHALLENGE = 'Bearer realm="api", error="invalid_token"'
 

@@ -7,7 +7,7 @@ import httpx
 
 from harness.seam.client import BackendClient
 from mock_backend import Settings
-from tests.backend.wire import login, parse_set_cookie, refresh
+from tests.backend.wire import CSRF, login, parse_set_cookie, refresh
 
 REFRESH = "/api/refresh-token"
 
@@ -43,8 +43,7 @@ def test_a_refresh_after_logout_is_revoked_and_after_the_lifetime_expired(
         http: httpx.Client, backend: BackendClient,
         harness_backend_settings: Settings) -> None:
     ended = login(http)
-    r = http.post("/api/logout", headers={"X-Requested-With": "XMLHttpRequest",
-                                          "Cookie": f"refresh_token={ended.refresh}"})
+    r = http.post("/api/logout", headers={**CSRF, "Cookie": f"refresh_token={ended.refresh}"})
     assert r.status_code in (200, 204), r.text
     assert refresh(http, ended.refresh).status_code == 401
     old = login(http).refresh

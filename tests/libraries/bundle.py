@@ -1,6 +1,8 @@
 """The recipe apps as the harness serves them: the libraries installed from the npm registry
 at the exact versions `package-lock.json` pins, and each app bundled by esbuild into a folder
-of its own (`index.html` and `app.js`) for `--spa-dir`.
+of its own (`index.html` and `app.js`) for `--spa-dir`: one esbuild run for all of them, and the
+page of `examples/fetch/index.html` (the markup `apps/page.js` renders into) under a title of
+their own.
 
 `install()` runs `npm ci --ignore-scripts` into `tests/libraries/node_modules` once (no
 package's install script runs; esbuild's binary comes as a package of its own): a stamp there
@@ -21,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps"
+PAGE = HERE.parents[1] / "examples" / "fetch" / "index.html"
+TITLE = "<title>A library's refresh recipe · JWT refresh</title>"
 LOCKFILE = HERE / "package-lock.json"
 NODE_MODULES = HERE / "node_modules"
 STAMP = NODE_MODULES / ".package-lock.sha256"
@@ -32,20 +35,8 @@ ESBUILD = NODE_MODULES / ".bin" / "esbuild"
 INSTALL_TIMEOUT = 600.0
 
 
-class RecipeApp(NamedTuple):
-    """One app: its folder name, and its entry module under `apps/`."""
-
-    name: str
-    entry: str
-
-
-RECIPE_APPS = (
-    RecipeApp("axios-auth-refresh", "axios-auth-refresh/main.js"),
-    RecipeApp("axios-auth-refresh-no-dedupe", "axios-auth-refresh-no-dedupe/main.js"),
-    RecipeApp("ky", "ky/main.js"),
-    RecipeApp("ofetch", "ofetch/main.js"),
-    RecipeApp("rtk-query", "rtk-query/main.js"),
-)
+# Each app's folder under `apps/`, its entry module `main.js`.
+RECIPE_APPS = ("axios-auth-refresh", "axios-auth-refresh-no-dedupe", "ky", "ofetch", "rtk-query")
 
 
 class LibrariesUnavailable(RuntimeError):
@@ -91,21 +82,22 @@ def _npm_error(output: str) -> str:
 
 def bundle(out: Path) -> dict[str, Path]:
     """Each app bundled into `out/<name>/`: the app's folder for `--spa-dir`, by name."""
-    folders = {}
-    for app in RECIPE_APPS:
-        folder = out / app.name
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(APPS / "index.html", folder / "index.html")
-        # A production build, as a team ships it (Redux checks process.env.NODE_ENV).
-        done = subprocess.run(
-            [str(ESBUILD), str(APPS / app.entry), "--bundle", "--format=esm",
-             "--platform=browser", "--target=es2022", "--log-level=warning",
-             "--define:process.env.NODE_ENV=\"production\"", f"--outfile={folder / 'app.js'}"],
-            cwd=HERE, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            first = (done.stderr.strip().splitlines() or ["no output"])[0]
-            raise LibrariesUnavailable(f"esbuild could not bundle {app.entry}: {first}")
-        folders[app.name] = folder
+    page = re.sub(r"<title>[^<]*</title>", lambda _: TITLE,
+                  PAGE.read_text(encoding="utf-8"), count=1)
+    # One run for every app, each entry written to `<name>/app.js`. A production build, as a
+    # team ships it (Redux checks process.env.NODE_ENV).
+    done = subprocess.run(
+        [str(ESBUILD), *(f"{name}/app={APPS / name / 'main.js'}" for name in RECIPE_APPS),
+         "--bundle", "--format=esm", "--platform=browser", "--target=es2022",
+         "--log-level=warning", "--define:process.env.NODE_ENV=\"production\"",
+         f"--outdir={out}"],
+        cwd=HERE, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["no output"])[0]
+        raise LibrariesUnavailable(f"esbuild could not bundle the apps: {first}")
+    folders = {name: out / name for name in RECIPE_APPS}
+    for folder in folders.values():
+        (folder / "index.html").write_text(page, encoding="utf-8")
     return folders
 
 

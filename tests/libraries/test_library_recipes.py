@@ -15,7 +15,6 @@ docs/libraries.md gives the table and what each failure means.
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -26,6 +25,7 @@ import pytest
 
 from harness.verdicts.groups import group_of
 from tests.libraries import bundle
+from tests.upstreams.fixtures import skip_or_fail_under_ci
 
 if TYPE_CHECKING:
     from tests.harness.conftest import BrowserServers
@@ -113,10 +113,6 @@ UNSTABLE: dict[str, set[str]] = {
 }
 
 
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 @pytest.fixture(scope="module")
 def recipe_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every app's bundled folder, by name; skipped (failed under CI=true) without npm."""
@@ -124,10 +120,8 @@ def recipe_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         bundle.install()
         return bundle.bundle(tmp_path_factory.mktemp("recipes"))
     except bundle.LibrariesUnavailable as exc:
-        message = f"the libraries of tests/libraries cannot be installed: {exc.reason}"
-        if _under_ci():
-            pytest.fail(message + "; under CI=true they must be", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail_under_ci(f"the libraries of tests/libraries cannot be installed: "
+                              f"{exc.reason}")
 
 
 def _failures(junit: Path) -> tuple[dict[str, list[str]], int, int]:

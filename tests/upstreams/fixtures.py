@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -23,8 +23,12 @@ UNAVAILABLE = ("the real upstream backends (Django, Django REST framework, Simpl
                "dj-rest-auth) cannot be installed into .upstreams/venv: {reason}")
 
 
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+def skip_or_fail_under_ci(message: str) -> NoReturn:
+    """Skip the test, saying why something it needs cannot be installed; under CI=true, where
+    it can, fail it instead."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + "; under CI=true they must be", pytrace=False)
+    pytest.skip(message)
 
 
 def upstream_env_or_skip() -> Path:
@@ -32,10 +36,7 @@ def upstream_env_or_skip() -> Path:
     try:
         return env.ensure()
     except env.UpstreamUnavailable as exc:
-        message = UNAVAILABLE.format(reason=exc.reason)
-        if _under_ci():
-            pytest.fail(message + "; under CI=true they must be", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail_under_ci(UNAVAILABLE.format(reason=exc.reason))
 
 
 @contextmanager

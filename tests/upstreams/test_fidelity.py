@@ -62,24 +62,13 @@ def test_the_dj_rest_auth_cookie_profile_behaves_like_dj_rest_auth(
     assert _lines(report.unexpected(KEPT)) == []
 
 
-def with_reuse(text: str, value: str) -> str:
-    """A profile file's text with `behaviour.reuse` set to `value`."""
-    line = f'reuse = "{value}"'
-    if re.search(r"^reuse\s*=", text, re.MULTILINE):
-        return re.sub(r"^reuse\s*=.*$", line, text, flags=re.MULTILINE)
-    if re.search(r"^\[behaviour\]\s*$", text, re.MULTILINE):
-        return re.sub(r"^\[behaviour\]\s*$", f"[behaviour]\n{line}", text, count=1,
-                      flags=re.MULTILINE)
-    return f"{text}\n[behaviour]\n{line}\n"
-
-
 def test_a_profile_that_says_otherwise_is_caught(simplejwt_upstream: Upstream,
                                                 tmp_path: Path) -> None:
     """SimpleJWT's blacklist refuses a replayed token and nothing else; a simplejwt profile
     whose backend revokes the family on a replay differs where the successor is used."""
     changed = tmp_path / "simplejwt.toml"
-    changed.write_text(with_reuse((PROFILES_DIR / "simplejwt.toml").read_text(),
-                                  "revoke-family"))
+    changed.write_text(re.sub(r"^reuse\s*=.*$", 'reuse = "revoke-family"',
+                              (PROFILES_DIR / "simplejwt.toml").read_text(), flags=re.MULTILINE))
     assert load_profile(changed).behaviour.reuse == "revoke-family"
 
     report = compare(simplejwt_upstream.url, changed, ACCOUNTS)
