@@ -15,8 +15,8 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from harness import BackendClient, SpaDriver
-from harness.browser.launch import is_bidi_firefox, resolve
-from harness.browser.nodelay import disable_nagle
+from harness.browser.launch import resolve
+from harness.browser.nodelay import after_launch
 from mock_backend import Settings, create_app, default_spa_dir, server_options
 
 # Only an app that never settles its burst gets near this.
@@ -62,8 +62,7 @@ def browser(engine: str) -> Iterator[tuple[Browser, float]]:
         start = time.perf_counter()
         options = resolve(engine).launch_args
         launched = getattr(playwright, engine).launch(**options)
-        if is_bidi_firefox(options):
-            disable_nagle()
+        after_launch(options)
         try:
             yield launched, time.perf_counter() - start
         finally:

@@ -6,30 +6,40 @@ Firefox's Remote Agent on localhost. The Remote Agent accepts that connection wi
 events of a command, then its answer), the last one waits until the driver acknowledges
 the first, and Linux delays that acknowledgement by up to 40 ms. Most commands that make
 the page send a request paid it: on this machine `page.evaluate` of one fetch took 48 ms
-instead of 15 ms, and the bare check cycle 0.72 s instead of 0.57 s (docs/performance.md).
+instead of 15 ms, and the bare check cycle 0.72 s instead of 0.64 s.
 
-`disable_nagle(root)` sets `TCP_NODELAY` on the TCP sockets of every Firefox main process
-descended from `root`, through a copy of each descriptor (`pidfd_getfd`, Linux 5.6+; a
-process may take its descendants' descriptors). On Linux an accepted socket takes the
-listening socket's option, so a connection made later gets it too. Where any of this is
-not possible (another OS, a kernel or container that refuses the call) nothing changes and
-the run is as it was, only slower. Playwright's own Firefox talks over a pipe and is left
-alone.
+`after_launch(options)` calls `disable_nagle()` for launch options that drive system
+Firefox over BiDi. `disable_nagle(root)` sets `TCP_NODELAY` on the TCP sockets of every
+Firefox main process descended from `root`, through a copy of each descriptor
+(`pidfd_getfd`, Linux 5.6+; a process may take its descendants' descriptors). On Linux an
+accepted socket takes the listening socket's option, so a connection made later gets it
+too. Where any of this is not possible (another OS, a kernel or container that refuses
+the call) nothing changes and the run is as it was, only slower. Playwright's own Firefox
+talks over a pipe and is left alone.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from harness.browser.launch import is_bidi_firefox
 
 # The same number on every architecture Linux numbers its system calls alike (5.6+).
 _SYS_PIDFD_GETFD = 438
 # /proc/PID/comm of Firefox's main process (the content processes have names of their own).
 _FIREFOX_NAMES = ("firefox", "firefox-esr", "firefox-bin")
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _parents() -> dict[int, int]:
@@ -68,7 +78,7 @@ def firefox_main_processes(root: int) -> list[int]:
 def tcp_sockets(pid: int) -> Iterator[socket.socket]:
     """A copy of each TCP socket of `pid`, closed once the next is asked for (closing a copy
     leaves the process's own descriptor open). Raises OSError where copies are refused."""
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     pidfd = os.pidfd_open(pid)
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -109,3 +119,9 @@ def disable_nagle(root: int | None = None) -> int:
         except OSError:
             continue
     return total
+
+
+def after_launch(options: dict[str, Any], root: int | None = None) -> int:
+    """What follows a launch with `options`: for system Firefox over BiDi, `disable_nagle`
+    on the Firefox under `root` (this process by default); 0 for any other browser."""
+    return disable_nagle(root) if is_bidi_firefox(options) else 0

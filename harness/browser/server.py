@@ -30,10 +30,9 @@ from harness.browser.launch import (
     ENGINES,
     NoBrowserError,
     camel_case_options,
-    is_bidi_firefox,
     resolve,
 )
-from harness.browser.nodelay import disable_nagle
+from harness.browser.nodelay import after_launch
 
 WS_PATH = "/harness"
 
@@ -71,8 +70,7 @@ def serve(engine: str, host: str = "127.0.0.1", port: int = 0,
         if not endpoint.startswith("ws"):
             error = proc.stderr.read() if proc.stderr else ""
             raise RuntimeError(f"browser server for {engine} did not start: {error.strip()}")
-        if is_bidi_firefox(launch):
-            disable_nagle(proc.pid)  # launchServer has launched it: harness/browser/nodelay.py
+        after_launch(launch, proc.pid)  # launchServer has launched it: browser/nodelay.py
         yield endpoint
     finally:
         if proc.stdin:
