@@ -9,6 +9,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from harness.browser.page_watch import PageWatch
 from harness.seam.client import BackendClient
+from harness.seam.journal import Journal
 from harness.verdicts import drawn, picture, tabs, timeline
 from harness.verdicts.verdict import H1_PROPERTY, H2_PROPERTY
 
@@ -25,12 +26,13 @@ def failed(item: pytest.Item) -> bool:
 
 
 def write_timeline(output_path: str, backend: BackendClient,
-                   item: pytest.Item | None = None) -> Path | None:
+                   item: pytest.Item | None = None) -> Journal | None:
     """The backend journal as a timeline, in words (`journal-timeline.txt`) and as a picture
     (`journal-timeline.svg`): each request in the lane of the tab that sent it, and marked
-    where the failure of `item`'s check is about it. Best effort: a dead backend must not
-    mask the failure."""
-    svg = ""
+    where the failure of `item`'s check is about it; returns the journal it read, for the
+    report (None when it could not be read). Best effort: a dead backend must not mask the
+    failure."""
+    svg, journal = "", None
     try:
         journal = backend.journal()
         lanes = tabs.lanes_of(item, journal)
@@ -41,11 +43,10 @@ def write_timeline(output_path: str, backend: BackendClient,
         text = f"(journal unavailable: {exc})\n"
     folder = Path(output_path)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / TIMELINE_FILE
-    path.write_text(text)
+    (folder / TIMELINE_FILE).write_text(text)
     if svg:
         (folder / PICTURE_FILE).write_text(svg)
-    return path
+    return journal
 
 
 def screenshot_pages(output_path: str, context: BrowserContext) -> None:
