@@ -62,27 +62,28 @@ class Check(Verdict):
     def page(self) -> Page:
         return self.spa.page
 
-    def setup(self, what: str, step: Callable[[], T]) -> T:
+    def setup(self, what: str, step: Callable[[], T], *, app_logs_in: bool = False) -> T:
         """A step the check needs but does not judge. When it fails and the journal shows
         why (the app calls paths this backend does not serve, a body its API does not take,
-        a refused CORS preflight, a login whose token the app never used), the failure says
-        that, with what the step reported as evidence."""
+        a refused CORS preflight; with `app_logs_in`, the step has the app log in: a login
+        whose token the app never used, or none at all), the failure says that, with what
+        the step reported as evidence."""
         try:
             return super().setup(what, step)
         except CheckFailure as failure:
-            cause = self._likely_cause(what)
+            cause = self._likely_cause(app_logs_in)
             if cause is None:
                 raise
             raise CheckFailure(self.check, what, cause, (f"the step: {failure.instead}",
                                                          *failure.evidence),
                                "setup") from None
 
-    def _likely_cause(self, what: str) -> str | None:
+    def _likely_cause(self, app_logs_in: bool) -> str | None:
         try:
             journal = self.backend.journal()
         except Exception:  # noqa: BLE001 - no journal, no cause: the step's own reason stands
             return None
-        return setup_cause(journal, self.facts, logging_in="log in" in what)
+        return setup_cause(journal, self.facts, logging_in=app_logs_in)
 
     def resource(self, name: str) -> Endpoint:
         """The API's optional resource `name` (`create`, `admin`); a check that needs one the
@@ -114,7 +115,7 @@ class Check(Verdict):
         def step() -> None:
             self.spa.open(path)
             self.spa.login(user)
-        self.setup(f"open {path} and log in as {user}", step)
+        self.setup(f"open {path} and log in as {user}", step, app_logs_in=True)
         if path == self.guarded:
             self.setup(f"after login the app is back on {path} (check L5)",
                        lambda: self.at_path(path, "back"))
