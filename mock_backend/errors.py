@@ -23,11 +23,13 @@ class ApiError(Exception):
 
     def __init__(self, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None,
-                 body: dict[str, object] | None = None) -> None:
+                 body: dict[str, object] | None = None,
+                 set_cookies: list[str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
         self.body = body  # a body of its own, instead of the profile's shape of code and message
+        self.set_cookies = set_cookies or []  # one Set-Cookie header each (a dict holds one)
 
 
 def bearer_challenge(*, token_sent: bool) -> dict[str, str]:
@@ -91,9 +93,13 @@ def install_error_handlers(app: FastAPI, shape: str = "reference") -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         if exc.body is not None:
-            return JSONResponse(exc.body, status_code=exc.status,
-                                headers={"Cache-Control": "no-store", **exc.headers})
-        return error_response(exc.status, exc.code, exc.message, exc.headers, shape)
+            response = JSONResponse(exc.body, status_code=exc.status,
+                                    headers={"Cache-Control": "no-store", **exc.headers})
+        else:
+            response = error_response(exc.status, exc.code, exc.message, exc.headers, shape)
+        for cookie in exc.set_cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

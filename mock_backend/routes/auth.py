@@ -166,12 +166,13 @@ def _refresh_rejected(backend: Backend, reason: str, *, value_sent: bool,
     headers = bearer_challenge(token_sent=value_sent) \
         if status == 401 and behaviour.www_authenticate else {}
     clear_cookie = clear_cookie and behaviour.refused_refresh == "clears-cookie"
+    cleared: list[str] = []
     if clear_cookie and backend.settings.api_profile.refresh.in_cookie:
         failure = Response()
-        clear_refresh_cookie(failure, backend)
-        headers["set-cookie"] = failure.headers["set-cookie"]
+        clear_refresh_cookie(failure, backend)  # and the access cookie, where there is one
+        cleared = failure.headers.getlist("set-cookie")
     code = "invalid_grant" if status == 400 else "invalid_refresh_token"
-    return ApiError(status, code, f"refresh token {reason}", headers)
+    return ApiError(status, code, f"refresh token {reason}", headers, set_cookies=cleared)
 
 
 async def left_already(request: Request) -> bool:

@@ -839,6 +839,18 @@ def test_an_access_cookie_beside_the_refresh_cookie(serve: Serve) -> None:
     assert r.status_code == 401, r.text  # its session ended
 
 
+def test_a_refused_refresh_clears_the_access_cookie_with_the_refresh_cookie(
+        serve: Serve) -> None:
+    # `refused_refresh = "clears-cookie"` (the reference's): both cookies go, each in a
+    # Set-Cookie header of its own.
+    api = serve({"cookie": {"access_name": "app-auth"}})
+    r = api.refresh("not-a-refresh-value")
+    assert r.status_code == 401, r.text
+    for name in (api.profile.cookie.name, "app-auth"):
+        cleared = parse_set_cookie(r, name)
+        assert (cleared.value, cleared.max_age) == ("", 0), r.headers
+
+
 @pytest.mark.parametrize("tables", [{"access_name": "refresh_token"},
                                     {"name": "app-refresh", "access_name": "app-refresh"}])
 def test_an_access_cookie_named_as_the_refresh_cookie_is_refused(
