@@ -8,7 +8,8 @@ check the app can pass; what the API's backend does (a refresh token handed to s
 fork, a blacklist instead of reuse detection) is that backend's finding, never the app's
 failure. On the two APIs whose real backends the suite runs, the findings are the ones the
 same app gets through the edge in front of the real backend (tests/harness/
-test_your_backend.py), pinned by one list each.
+test_your_backend.py), pinned by one list each; the other built-ins' findings are pinned
+too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.backend.processes import backend_process
 from tests.broken import profile_apps
 from tests.harness.test_your_backend import (
     DJ_REST_AUTH_FINDINGS,
+    FORK,
     SIMPLEJWT_FINDINGS,
     _app_failures,
     _findings,
@@ -62,15 +64,86 @@ def test_an_app_on_a_profile_gets_the_findings_of_the_real_backend_it_names(
     assert f"API profile {profile}" in output
 
 
+def _no_challenge(path: str, runs: dict[str, int]) -> dict[str, int]:
+    """The finding of a backend whose 401 for an expired token names no scheme, by the
+    checks that meet it and how many of their runs do."""
+    return {f"{check} (backend): an expired access token gets 401 with WWW-Authenticate: "
+            f"Bearer (RFC 6750), so the app knows to refresh — GET {path} with an expired "
+            f"token answered 401 without WWW-Authenticate": n for check, n in runs.items()}
+
+
+def _scripts(profile: str, field: str, runs: dict[str, int]) -> dict[str, int]:
+    """The finding of an API that hands the refresh token to scripts."""
+    return {f"{check} (backend): the refresh token stays out of reach of scripts (an HttpOnly "
+            f"cookie) — the API ({profile} profile) gives the refresh token to scripts: the "
+            f"login and refresh answers carry it in '{field}', and the app sends it back in "
+            f"the '{field}' field of the request body": n for check, n in runs.items()}
+
+
+# The other built-ins' findings, pinned as the real backends' are (test_your_backend.py):
+# each is what the profile says its backend does differently from the reference, and a new
+# or missing one is a change of the harness's verdicts. The same in three runs each.
+OLD_TOKEN_AFTER_LOGOUT = "L4 (backend): the old access token is rejected after logout — GET "
+NO_LIMIT = {
+    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
+    "sessions still refresh": 1,
+    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
+    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
+}
+EVERY_EXPIRY = {"A1": 2, "A2": 1, "H1": 1, "H2": 1, "L8": 1, "F1": 6, "F2": 3, "F3": 1,
+                "R1": 2, "R2": 6, "R3": 1, "R4": 1, "R5": 1, "T1": 1, "T2": 1, "T3": 1,
+                "T5": 2, "S2": 2, "S3": 1, "S4": 1, "S5": 1}
+NO_ROTATION = {
+    f"T1 (backend): {FORK}": 1,
+    "T1 (backend): a rotated refresh value no longer works — refreshing with the previous "
+    "value answered 200": 1,
+    "T2 (backend): a replayed, rotated refresh value is refused — the replay answered 200": 1,
+    "F1 (backend): the refresh of a reused session is refused — the backend answered 1 x "
+    "200": 2,
+}
+OTHER_FINDINGS = {
+    "seed-cookie-get": {
+        **_no_challenge("/api/current-user", EVERY_EXPIRY),
+        f"{OLD_TOKEN_AFTER_LOGOUT}/api/current-user with it answered 200": 2,
+        "T2 (backend): a replayed refresh value ends the whole session — its successor still "
+        "refreshed (200)": 1,
+    },
+    "nestjs-cookie": {
+        **_no_challenge("/auth/profile", EVERY_EXPIRY),
+        **NO_ROTATION,
+        f"{OLD_TOKEN_AFTER_LOGOUT}/auth/profile with it answered 200": 2,
+        **{f"F1 (backend): the refused refresh ({why} session) clears the refresh cookie — "
+           "the cookie is still in the browser": 2 for why in ("expired", "revoked")},
+        "S2 (backend): the refresh cookie is HttpOnly, Secure, SameSite=Strict, host-only, "
+        "with the expected Path — after login it is HttpOnly, not Secure, SameSite=Lax, "
+        "Path=/auth, host-only": 2,
+    },
+    "aspnet-identity": {
+        **_scripts("aspnet-identity", "refreshToken", {"S1": 1, "S2": 2, "S4": 1, "S5": 1}),
+        **NO_ROTATION,
+        **NO_LIMIT,
+        f"{OLD_TOKEN_AFTER_LOGOUT}/manage/info with it answered 200": 2,
+    },
+    "oauth-token-endpoint": {
+        **_scripts("oauth-token-endpoint", "refresh_token",
+                   {"S1": 1, "S2": 2, "S4": 1, "S5": 1}),
+        **NO_LIMIT,
+        f"{OLD_TOKEN_AFTER_LOGOUT}/api/current-user with it answered 200": 2,
+        "T2 (backend): a session ended for theft refuses its access tokens — the app's access "
+        "token still answered 200 on GET /api/current-user": 1,
+    },
+}
+
+
 @pytest.mark.long
-@pytest.mark.parametrize("profile", ["seed-cookie-get", "nestjs-cookie", "aspnet-identity",
-                                     "oauth-token-endpoint"])
+@pytest.mark.parametrize("profile", list(OTHER_FINDINGS))
 def test_an_app_on_any_other_built_in_profile_passes_every_app_check(
         pytester: pytest.Pytester, tmp_path: Path, browser_servers: BrowserServers,
         profile: str) -> None:
     result = _run(pytester, browser_servers, profile_apps.build(profile, tmp_path), profile)
     output = result.stdout.str()
     assert not _app_failures(result), output[-4000:]
+    assert _findings(result.stdout.lines) == OTHER_FINDINGS[profile], output[-4000:]
     assert result.ret == pytest.ExitCode.OK
     _skips_are_findings(result)
     assert result.parseoutcomes().get("passed", 0) >= 40, result.parseoutcomes()
