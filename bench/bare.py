@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from harness import BackendClient, SpaDriver
 from harness.browser.launch import resolve
 from harness.browser.nodelay import after_launch
+from harness.fixtures.servers import TEST_PASSWORD_COST
 from mock_backend import Settings, create_app, default_spa_dir, server_options
 
 # Only an app that never settles its burst gets near this.
@@ -38,9 +39,11 @@ class _Server(uvicorn.Server):
 @contextmanager
 def backend() -> Iterator[str]:
     """The backend in a thread of this process, as the harness serves it by default: test
-    control on, the bundled SPA at /, the same uvicorn options. Yields its URL."""
+    control on, the bundled SPA at /, the harness's password cost (the CLI's default costs
+    about 50 ms of CPU per login, which the harness's checks never pay), the same uvicorn
+    options. Yields its URL."""
     app = create_app(Settings(test_control=True, spa_dir=default_spa_dir(),
-                              secret=secrets.token_bytes(32)))
+                              secret=secrets.token_bytes(32), password_cost=TEST_PASSWORD_COST))
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on",
                                     log_level="warning", access_log=False, **server_options()))
     thread = threading.Thread(target=server.run, daemon=True)
