@@ -137,23 +137,21 @@ def set_csrf_cookie(response: Response) -> None:
 
 
 def _tokens(backend: Backend, user: User, sid: str, access_field: str,
-            expires_field: str) -> dict[str, Any]:
+            expires_field: str, expiration_field: str = "") -> dict[str, Any]:
+    """A new access token under `access_field`; its lifetime in seconds under
+    `expires_field` and its absolute expiry (ISO 8601, the token's own `exp`) under
+    `expiration_field`, where those are named."""
     ttl = backend.settings.access_ttl
     now = backend.clock.now()
     token, _ = backend.signer.issue(sub=user.id, sid=sid, role=user.role, now=now, ttl=ttl)
     answer: dict[str, Any] = {access_field: token}
     if expires_field:
         answer[expires_field] = int(ttl)
-    return answer
-
-
-def _with_expiration(backend: Backend, answer: dict[str, Any]) -> dict[str, Any]:
-    """The refresh answer with the new access token's absolute expiry (ISO 8601), where
-    the profile names a field for it."""
-    if field := backend.settings.api_profile.behaviour.access_expiration_field:
-        ends = datetime.fromtimestamp(int(backend.clock.now()) + int(backend.settings.access_ttl),
-                                      timezone.utc)
-        answer[field] = ends.isoformat().replace("+00:00", "Z")
+    if expiration_field:
+        # From the same reading of the clock as the token's `exp` (`iat + ttl`), so that
+        # the two never differ by the second the clock may have crossed meanwhile.
+        ends = datetime.fromtimestamp(int(now) + int(ttl), timezone.utc)
+        answer[expiration_field] = ends.isoformat().replace("+00:00", "Z")
     return answer
 
 
@@ -355,9 +353,9 @@ def build_router(profile: ApiProfile) -> APIRouter:
         user = user_by_id(issued.family.user_id)
         if user is None:
             raise _refresh_rejected(backend, "unknown", value_sent=True)
-        answer = _with_expiration(backend, _tokens(backend, user, issued.family.id,
-                                                   refresh_api.access_token,
-                                                   refresh_api.expires_in))
+        answer = _tokens(backend, user, issued.family.id, refresh_api.access_token,
+                         refresh_api.expires_in,
+                         backend.settings.api_profile.behaviour.access_expiration_field)
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:
