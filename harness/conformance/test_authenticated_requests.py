@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.browser.page_watch import PageWatch
+from harness.seam.journal import Request
 from harness.servers.third_party import ThirdParty
 from harness.verdicts import evidence
 from harness.verdicts.check import Check
@@ -37,7 +38,9 @@ def test_A1_api_requests_carry_the_current_access_token_as_bearer(
               "step=renewed": ["the login token", "the new token"],
               "step=after": ["the new token"]}
     check.require(carried == wanted, prop, f"the backend saw {carried}",
-                  f"expected (login token, then the renewed one): {wanted}")
+                  f"expected (login token, then the renewed one): {wanted}",
+                  highlight=[Request("GET", facts.list.path, query) for query in wanted
+                             if carried.get(query) != wanted[query]])
     # As the browser sent it: exactly `Bearer <token>` (RFC 6750 section 2.1).
     sent = [r.headers.get("authorization")
             for r in _harness_page_watch.sent_to(f"{facts.list.path}?step=after")]

@@ -46,7 +46,7 @@ def _all_retried(check: Check, attempts: dict[Request, list[Attempt]], old: str 
     problems = evidence.retry_problems(attempts, old, new)
     check.require(not problems, prop,
                   lambda: evidence.problems_line(problems, len(attempts), name=name),
-                  *evidence_lines)
+                  *evidence_lines, highlight=list(problems))
 
 
 def _resolved_ok(check: Check, results: list[Response], expected: list[int]) -> None:
@@ -175,7 +175,7 @@ def test_R3_requests_issued_during_a_held_refresh_join_it(harness_check: Check) 
                                                 ok=201))
     check.require(not problems, prop,
                   lambda: evidence.problems_line(problems, len(late_gets) + bool(create),
-                                                 name=_by_query))
+                                                 name=_by_query), highlight=list(problems))
     _resolved_ok(check, results, [200] * 6 + ([201] if create else []))
 
 
@@ -198,7 +198,8 @@ def test_R4_late_401_for_an_old_token_is_retried_without_a_second_refresh(
                                                "one refresh")
     fast_attempts = backend.journal(after=start.seq).attempts_of(facts.list, "r4=fast")
     problem = evidence.retry_problem(fast_attempts, start.token, new)
-    check.require(problem is None, RETRIED, lambda: f"the request {problem}")
+    check.require(problem is None, RETRIED, lambda: f"the request {problem}",
+                  highlight=[Request("GET", facts.list.path, "r4=fast")])
     _resolved_ok(check, [fast], [200])
     held.release()
     prop = ("a 401 for a token that has since been renewed is retried with the current "
@@ -209,7 +210,8 @@ def test_R4_late_401_for_an_old_token_is_retried_without_a_second_refresh(
     problem = evidence.retry_problem(attempts, start.token, new, ok=201)
     check.require(problem is None,
                   "a late 401 for the old token is retried with the current token",
-                  lambda: f"the late request {problem}")
+                  lambda: f"the late request {problem}",
+                  highlight=[Request(create.method, create.path, "r4=slow")])
     _resolved_ok(check, [res], [201])
 
 

@@ -9,7 +9,6 @@ plain data, so that it travels in a report's `user_properties` to the pytest-xdi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from harness.browser.flow_lines import TokenNames, api_requests, hidden, issued_values
 from harness.seam.journal import Journal, Request
 from harness.verdicts import tabs
-from harness.verdicts.verdict import VERDICT, Named, report_line
+from harness.verdicts.verdict import VERDICT, Named
 
 
 @dataclass
@@ -87,36 +86,8 @@ def drawn_requests(journal: Journal, lanes: Mapping[int, str] | None = None,
 def of_item(item: pytest.Item | None, journal: Journal,
             lanes: Mapping[int, str] | None = None) -> list[Drawn]:
     """A test's journal as its pictures draw it: each request in its tab's lane (`lanes`, or
-    from the test's page watch), marked where the check's verdict names it, or else where
-    the first line of the test's failure names its query."""
+    from the test's page watch), marked where the check's verdict names it (`highlight`)."""
     checked = item.stash.get(VERDICT, None) if item is not None else None
     failure = getattr(checked, "failure", None)
-    shown = drawn_requests(journal, tabs.lanes_of(item, journal) if lanes is None else lanes,
-                           failure.highlight if failure is not None else ())
-    mark_named(shown, _failure_line(item))
-    return shown
-
-
-def _failure_line(item: pytest.Item | None) -> str:
-    """The first line of the test body's failure (pytest-playwright keeps each phase's
-    report on the item); "" when it did not fail."""
-    report = getattr(item, "rep_call", None)
-    if report is None or not report.failed:
-        return ""
-    return report_line(report)
-
-
-# A query as a failure's line names a request: `(n=7)`, `(n=1, n=4, …)`, `?tab=second&n=3`.
-_PAIR = r"[A-Za-z_][\w.-]*=[^\s,;()&…]*"
-_QUERY = re.compile(rf"(?<![\w/=])({_PAIR}(?:&{_PAIR})*)")
-
-
-def mark_named(drawn: Sequence[Drawn], line: str) -> None:
-    """Where no verdict marked a request: marks those whose query the failure's line names
-    (the checks name a request by its query, docs/checks.md "Rules every check shares")."""
-    if any(d.highlight for d in drawn):
-        return
-    named = set(_QUERY.findall(line))
-    for d in drawn:
-        if d.query and d.query in named:
-            d.highlight = True
+    return drawn_requests(journal, tabs.lanes_of(item, journal) if lanes is None else lanes,
+                          failure.highlight if failure is not None else ())

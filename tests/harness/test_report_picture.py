@@ -116,3 +116,21 @@ def test_the_report_draws_t3s_two_tabs_each_with_its_own_refresh(
     notes = [d["text"] for d in drawn if any(m["y"] == d["y"] for m in marked)
              and (d["text"].startswith("→ token") or d["text"].startswith("refused: "))]
     assert len(notes) == 2, notes
+
+
+@pytest.mark.only_browser("chromium")
+def test_the_report_marks_the_request_the_failure_is_about(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        page: Page) -> None:
+    # An app that never retries: R1's request got its 401 and no retry. The verdict names
+    # that request, and the picture marks it (every attempt of it: there is one) and
+    # nothing else.
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    report = _report(pytester, tmp_path, "no-retry", "test_R1_")
+    reason = page.locator(".failure .reason").first
+    drawn = _opened(page, report, tmp_path / "R1.png")
+    assert "answered 401 and never retried (r1=driver)" in (reason.text_content() or "")
+    marked = [d for d in drawn if d["text"] == "◆"]
+    rows = {d["text"] for d in drawn if any(m["y"] == d["y"] for m in marked)
+            and d["text"].startswith(("GET ", "POST ", "↻ "))}
+    assert len(marked) == 1 and rows == {"GET /api/job-list?r1=driver"}, (marked, rows)

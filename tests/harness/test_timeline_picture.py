@@ -14,7 +14,7 @@ from harness.browser.flow_lines import HIDDEN
 from harness.seam.facts import BackendFacts
 from harness.seam.journal import Entry, Journal, Request
 from harness.verdicts import tabs
-from harness.verdicts.drawn import Drawn, drawn_requests, mark_named
+from harness.verdicts.drawn import Drawn, drawn_requests
 from harness.verdicts.picture import burst_pictures, svg
 from harness.verdicts.verdict import CheckFailure, Verdict
 
@@ -110,22 +110,20 @@ def test_a_journal_entry_takes_the_tab_that_sent_it_told_apart_by_its_answer() -
     assert set(tabs.lanes(entries, None).values()) == {tabs.APP}
 
 
-def test_a_failures_line_marks_the_requests_it_names_and_no_token_value_is_drawn(
+def test_the_verdicts_requests_are_marked_and_no_token_value_is_drawn(
         harness_facts: BackendFacts) -> None:
     jobs = harness_facts.list.path
     journal = Journal([
         _entry(1, 0, "POST", harness_facts.login.path, 200, issued_access_token="SECRET"),
         _entry(2, 1, "GET", jobs, 401, "n=1"), _entry(3, 1, "GET", jobs, 401, "n=10"),
-        _entry(4, 1, "GET", jobs, 200, "token=SECRET")], harness_facts)
-    drawn = drawn_requests(journal)
-    mark_named(drawn, "R2: every request that got a 401 is retried once with the new token — "
-                      "1 of 10 requests was answered 401 and never retried (n=1)")
-    assert [d.query for d in drawn if d.highlight] == ["n=1"]
-    assert drawn[-1].query == f"token={HIDDEN}" and "SECRET" not in svg(drawn)
-    # A verdict's own marks (seqs, or a request's every attempt) come first.
-    marked = drawn_requests(journal, highlight=[Request("GET", jobs, "n=10")])
-    mark_named(marked, "(n=1)")
-    assert [d.seq for d in marked if d.highlight] == [3]
+        _entry(4, 1, "GET", jobs, 200, "token=SECRET"), _entry(5, 2, "GET", jobs, 200, "n=1")],
+        harness_facts)
+    # A request the verdict names is marked in every attempt; a seq, that entry alone. The
+    # failure's words play no part: "n=10" below is in none of the marks.
+    drawn = drawn_requests(journal, highlight=[Request("GET", jobs, "n=1"), 4])
+    assert [d.seq for d in drawn if d.highlight] == [2, 4, 5]
+    assert not any(d.highlight for d in drawn_requests(journal))
+    assert drawn[3].query == f"token={HIDDEN}" and "SECRET" not in svg(drawn)
     # What the report carries to the pytest-xdist controller comes back the same.
     assert [Drawn.from_json(json.loads(json.dumps(d.as_json()))) for d in drawn] == drawn
 
