@@ -39,6 +39,13 @@ def _report(pytester: pytest.Pytester, tmp_path: Path, variant: str, select: str
     return report
 
 
+def _drawn(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+           page: Page, variant: str, select: str, shot: str) -> list[dict[str, Any]]:
+    """The full timeline of the report of `variant`'s failed run of `select`, as drawn."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    return _opened(page, _report(pytester, tmp_path, variant, select), tmp_path / shot)
+
+
 def _refreshes_counted(page: Page) -> int:
     reason = page.locator(".failure .reason").first.text_content() or ""
     found = re.search(r"the journal has (\d+) refreshes", reason)
@@ -63,9 +70,8 @@ def _opened(page: Page, report: Path, shot: Path) -> list[dict[str, Any]]:
 def test_the_report_draws_r2s_burst_folded_with_its_refreshes_marked(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         page: Page) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
-    report = _report(pytester, tmp_path, "refresh-per-401", "test_R2_ and 100]")
-    drawn = _opened(page, report, tmp_path / "R2.png")
+    drawn = _drawn(pytester, monkeypatch, tmp_path, page, "refresh-per-401",
+                   "test_R2_ and 100]", "R2.png")
     texts = [d["text"] for d in drawn]
     # One lane, tab 1; the login hands out token 1; the burst folds into one row counting
     # its answers by status.
@@ -96,9 +102,8 @@ def test_the_report_draws_r2s_burst_folded_with_its_refreshes_marked(
 def test_the_report_draws_t3s_two_tabs_each_with_its_own_refresh(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         page: Page) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
-    report = _report(pytester, tmp_path, "no-cross-tab-lock", "test_T3_")
-    drawn = _opened(page, report, tmp_path / "T3.png")
+    drawn = _drawn(pytester, monkeypatch, tmp_path, page, "no-cross-tab-lock", "test_T3_",
+                   "T3.png")
     lanes = {d["lane"] for d in drawn if d["lane"]}
     assert lanes == {"tab 1", "tab 2"}, lanes
     # Each tab's requests in its lane, and each tab refreshed by itself: the two refreshes
@@ -125,11 +130,9 @@ def test_the_report_marks_the_request_the_failure_is_about(
     # An app that never retries: R1's request got its 401 and no retry. The verdict names
     # that request, and the picture marks it (every attempt of it: there is one) and
     # nothing else.
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
-    report = _report(pytester, tmp_path, "no-retry", "test_R1_")
-    reason = page.locator(".failure .reason").first
-    drawn = _opened(page, report, tmp_path / "R1.png")
-    assert "answered 401 and never retried (r1=driver)" in (reason.text_content() or "")
+    drawn = _drawn(pytester, monkeypatch, tmp_path, page, "no-retry", "test_R1_", "R1.png")
+    reason = page.locator(".failure .reason").first.text_content() or ""
+    assert "answered 401 and never retried (r1=driver)" in reason, reason
     marked = [d for d in drawn if d["text"] == "◆"]
     rows = {d["text"] for d in drawn if any(m["y"] == d["y"] for m in marked)
             and d["text"].startswith(("GET ", "POST ", "↻ "))}
