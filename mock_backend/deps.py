@@ -90,10 +90,10 @@ async def current_claims(request: Request, backend: BackendDep) -> AccessClaims:
 Claims = Annotated[AccessClaims, Depends(current_claims)]
 
 
-async def current_user(claims: Claims) -> User:
+async def current_user(claims: Claims, backend: BackendDep) -> User:
     user = user_by_id(claims.sub)
-    if user is None:
-        raise unauthorized("unknown subject", token_sent=True)
+    if user is None:  # a token of ours for a user who is gone: answered as the profile says
+        raise unauthenticated(backend, "unknown subject", token_sent=True)
     return user
 
 

@@ -42,6 +42,7 @@ from mock_backend.profile import (
     profile_from_dict,
 )
 from tests.backend.wire import parse_set_cookie
+from tests.security.forge import parts, signed
 
 FOREIGN = "https://evil.example"
 RACE_WINDOW = Settings.race_window  # the default, which `serve_backend` keeps
@@ -485,8 +486,12 @@ def test_a_missing_garbage_or_expired_access_token(serve: Serve, status: int,
                                                    www: bool) -> None:
     api = serve({"behaviour": {"unauthenticated_status": status, "www_authenticate": www}})
     session = api.logged_in()
+    # A token the backend signed, for a subject that is no user of it (one deleted since).
+    real = parts(session.access)
+    stranger = signed(real.header, {**real.claims, "sub": "no-such-user"}, TEST_SECRET)
     answers = {"missing": (api.me(None), BEARER_CHALLENGE),
-               "garbage": (api.me("garbage.token.here"), TOKEN_CHALLENGE)}
+               "garbage": (api.me("garbage.token.here"), TOKEN_CHALLENGE),
+               "unknown subject": (api.me(stranger), TOKEN_CHALLENGE)}
     api.control.advance_clock(api.facts()["lifetimes"]["access"] + 1)
     answers["expired"] = (api.me(session.access), TOKEN_CHALLENGE)
     for what, (r, challenge) in answers.items():
