@@ -87,7 +87,7 @@ _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"
                  413: "payload_too_large", 415: "unsupported_media_type"}
 
 
-def install_error_handlers(app: FastAPI, shape: str = "reference") -> None:
+def install_error_handlers(app: FastAPI, shape: str) -> None:
     """`shape`: the error-body shape of the app's API profile (`behaviour.error_body`)."""
 
     @app.exception_handler(ApiError)
@@ -127,10 +127,10 @@ def install_error_handlers(app: FastAPI, shape: str = "reference") -> None:
         log.error("%s", exc)
         return error_response(503, "store_unavailable",
                               "the token store is unavailable; try again shortly",
-                              {"Retry-After": "1"})
+                              {"Retry-After": "1"}, shape)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, DroppedConnection):  # dropped on purpose by a fault
             log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error")
+        return error_response(500, "internal_error", "internal error", shape=shape)

@@ -355,7 +355,7 @@ def build_router(profile: ApiProfile) -> APIRouter:
             raise _refresh_rejected(backend, "unknown", value_sent=True)
         answer = _tokens(backend, user, issued.family.id, refresh_api.access_token,
                          refresh_api.expires_in,
-                         backend.settings.api_profile.behaviour.access_expiration_field)
+                         profile.behaviour.access_expiration_field)
         if hands_out:
             answer[refresh_api.refresh_token] = issued.value
         else:

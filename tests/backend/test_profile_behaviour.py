@@ -24,11 +24,14 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from harness.fixtures.servers import TEST_PASSWORD_COST, TEST_SECRET, ServeBackend
 from harness.seam.client import BackendClient
+from harness.servers.live_server import LiveServer
 from mock_backend.config import Settings
+from mock_backend.errors import install_error_handlers
 from mock_backend.profile import (
     ApiProfile,
     Behaviour,
@@ -41,6 +44,7 @@ from mock_backend.profile import (
     load_profile,
     profile_from_dict,
 )
+from mock_backend.store.base import StoreUnavailable
 from tests.backend.wire import parse_set_cookie
 from tests.security.forge import parts, signed
 
@@ -553,6 +557,28 @@ def test_error_bodies_take_the_profiles_shape(serve: Serve, shape: str) -> None:
     for what, r in answers.items():
         assert r.status_code == (404 if what == "not found" else 401), f"{what}: {r.text}"
         _check_shape(shape, what, r, *ERROR_CASES[what])
+
+
+@pytest.mark.parametrize("shape", choices(Behaviour, "error_body"))
+def test_a_store_outage_and_an_unexpected_error_take_the_profiles_shape(shape: str) -> None:
+    # The handlers the backend installs, on routes that fail as a store outage and a bug do.
+    app = FastAPI()
+    install_error_handlers(app, shape)
+
+    @app.get("/outage")
+    async def outage() -> None:
+        raise StoreUnavailable("the store is down")
+
+    @app.get("/bug")
+    async def bug() -> None:
+        raise RuntimeError("a bug")
+
+    with LiveServer(app) as server, httpx.Client(base_url=server.url) as client:
+        answers = {"store_unavailable": (client.get("/outage"), 503),
+                   "internal_error": (client.get("/bug"), 500)}
+    for code, (r, status) in answers.items():
+        assert r.status_code == status, r.text
+        _check_shape(shape, code, r, code, code)
 
 
 @pytest.mark.parametrize("what", ["405", "413", "415", "422"])
