@@ -16,11 +16,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import redis
 
 from harness.servers.live_server import free_port
 from tests.backend.processes import _drain as drain
+from tests.skips import skip_or_fail_under_ci
 
 MISSING = ("redis-server is not installed: the Redis store's tests need a real Redis server "
            "(Debian/Ubuntu: apt-get install redis-server; `make test` installs it as root)")
@@ -32,9 +32,7 @@ def redis_server_or_skip() -> str:
         (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.path.exists(p)),
         None)
     if path is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(MISSING + "; under CI=true it must be there", pytrace=False)
-        pytest.skip(MISSING)
+        skip_or_fail_under_ci(MISSING, "it must be there")
     return path
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from harness.verdicts.groups import group_of
 from tests.libraries import bundle
-from tests.upstreams.fixtures import skip_or_fail_under_ci
+from tests.skips import skip_or_fail_under_ci
 
 if TYPE_CHECKING:
     from tests.harness.conftest import BrowserServers
@@ -121,7 +121,7 @@ def recipe_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         return bundle.bundle(tmp_path_factory.mktemp("recipes"))
     except bundle.LibrariesUnavailable as exc:
         skip_or_fail_under_ci(f"the libraries of tests/libraries cannot be installed: "
-                              f"{exc.reason}")
+                              f"{exc.reason}", "they must be")
 
 
 def _failures(junit: Path) -> tuple[dict[str, list[str]], int, int]:

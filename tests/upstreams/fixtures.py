@@ -8,14 +8,14 @@ bug (the same rule as the Redis server's, tests/redis_server.py).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
+from tests.skips import skip_or_fail_under_ci
 from tests.upstreams import env, launcher
 from tests.upstreams.launcher import Upstream
 
@@ -23,20 +23,12 @@ UNAVAILABLE = ("the real upstream backends (Django, Django REST framework, Simpl
                "dj-rest-auth) cannot be installed into .upstreams/venv: {reason}")
 
 
-def skip_or_fail_under_ci(message: str) -> NoReturn:
-    """Skip the test, saying why something it needs cannot be installed; under CI=true, where
-    it can, fail it instead."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message + "; under CI=true they must be", pytrace=False)
-    pytest.skip(message)
-
-
 def upstream_env_or_skip() -> Path:
     """The upstream venv's python, or the test is skipped (failed under CI=true)."""
     try:
         return env.ensure()
     except env.UpstreamUnavailable as exc:
-        skip_or_fail_under_ci(UNAVAILABLE.format(reason=exc.reason))
+        skip_or_fail_under_ci(UNAVAILABLE.format(reason=exc.reason), "they must be")
 
 
 @contextmanager
