@@ -502,6 +502,9 @@ def test_a_missing_garbage_or_expired_access_token(serve: Serve, status: int,
         assert r.status_code == status, f"{what}: {r.status_code} {r.text}"
         assert r.headers.get("www-authenticate") == (challenge if www else None), \
             f"{what}: {r.headers} {r.text}"
+    # The forged token passed its signature check and reached the user lookup.
+    assert answers["unknown subject"][0].json()["message"] == "unknown subject", \
+        answers["unknown subject"][0].text
 
 
 @pytest.mark.parametrize(("status", "www"), [
