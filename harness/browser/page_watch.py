@@ -42,10 +42,12 @@ class PageWatch:
     console: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
-    # For a page whose driver never came: the scripts that did not load, by page, and the
-    # errors the app logged (a request's error status is the browser's note, not the app's).
+    # For a page whose driver never came, each by its page: the scripts that did not load,
+    # the errors scripts threw, and the errors the app logged (a request's error status is
+    # the browser's note, not the app's).
     failed_scripts: list[tuple[Page | None, str]] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
+    thrown: list[tuple[Page, str]] = field(default_factory=list)
+    console_errors: list[tuple[Page, str]] = field(default_factory=list)
     _in_flight: dict[int, Request] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -62,19 +64,20 @@ class PageWatch:
     def _watch_page(self, page: Page) -> None:
         # Unhandled promise rejections reach `pageerror` too, in Chromium and Firefox.
         page.on("pageerror", _listener(lambda error: self._on_page_error(page, error)))
-        page.on("console", _listener(self._on_console))
+        page.on("console", _listener(lambda message: self._on_console(page, message)))
         page.on("framenavigated", _listener(self._on_navigated))
         page.on("close", _listener(self._forget))
 
     def _on_page_error(self, page: Page, error: Error) -> None:
+        self.thrown.append((page, str(error)))
         # Only the app's pages count: a check may open another site's page (X1) on purpose.
         if self.app_origin is None or page.url.startswith(self.app_origin):
             self.page_errors.append(f"{page.url}: {error}")
 
-    def _on_console(self, message: ConsoleMessage) -> None:
+    def _on_console(self, page: Page, message: ConsoleMessage) -> None:
         self.console.append(message.text)
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.console_errors.append(message.text)
+            self.console_errors.append((page, message.text))
 
     def _on_navigated(self, frame: Frame) -> None:
         self.urls.append(frame.url)
@@ -113,14 +116,13 @@ class PageWatch:
     def loaded(self, page: Page) -> str:
         """What `page` loaded, in a sentence: its scripts that failed, an error a script
         threw, the first error the app logged."""
-        failed = [said for where, said in self.failed_scripts if where is page]
-        scripts = ("its scripts loaded" if not failed
-                   else "scripts that failed to load: " + ", ".join(failed[:3]))
-        threw = (f"; a script threw: {_one_line(self.page_errors[0])}" if self.page_errors
-                 else "")
-        logged = (f"; first console error: {_one_line(self.console_errors[0])}"
-                  if self.console_errors else "; no console error")
-        return scripts + threw + logged
+        failed, thrown, logged = ([said for where, said in notes if where is page] for notes in
+                                  (self.failed_scripts, self.thrown, self.console_errors))
+        return (("its scripts loaded" if not failed
+                 else "scripts that failed to load: " + ", ".join(failed[:3]))
+                + (f"; a script threw: {_one_line(thrown[0])}" if thrown else "")
+                + (f"; first console error: {_one_line(logged[0])}" if logged
+                   else "; no console error"))
 
     def in_flight(self) -> list[str]:
         return [f"{r.method} {r.url}" for r in self._in_flight.values()]
