@@ -9,7 +9,6 @@ from playwright.sync_api import BrowserContext, Page
 
 from harness.browser.page_watch import PageWatch
 from harness.seam.client import BackendClient
-from harness.seam.journal import Journal
 from harness.verdicts import drawn, picture, tabs, timeline
 from harness.verdicts.verdict import H1_PROPERTY, H2_PROPERTY
 
@@ -17,6 +16,8 @@ TIMELINE_FILE = "journal-timeline.txt"
 PICTURE_FILE = "journal-timeline.svg"
 # Set when the harness takes the screenshots of failed checks (`--screenshot` not given).
 OWN_SCREENSHOTS = pytest.StashKey[bool]()
+# A failed check's journal as its timeline drew it, once written (for the report).
+DRAWN = pytest.StashKey[list[drawn.Drawn]]()
 
 
 def failed(item: pytest.Item) -> bool:
@@ -26,19 +27,22 @@ def failed(item: pytest.Item) -> bool:
 
 
 def write_timeline(output_path: str, backend: BackendClient,
-                   item: pytest.Item | None = None) -> Journal | None:
+                   item: pytest.Item | None = None) -> None:
     """The backend journal as a timeline, in words (`journal-timeline.txt`) and as a picture
     (`journal-timeline.svg`): each request in the lane of the tab that sent it, and marked
-    where the failure of `item`'s check is about it; returns the journal it read, for the
-    report (None when it could not be read). Best effort: a dead backend must not mask the
+    where the failure of `item`'s check is about it; the picture's requests are kept on
+    `item` (`DRAWN`), for the report. Best effort: a dead backend must not mask the
     failure."""
-    svg, journal = "", None
+    svg = ""
     try:
         journal = backend.journal()
         lanes = tabs.lanes_of(item, journal)
         known = lanes if set(lanes.values()) - {tabs.APP} else None  # no page watch: no tabs
         text = timeline.render([e.as_dict() for e in journal], journal.facts.is_api, known)
-        svg = picture.svg(drawn.of_item(item, journal, lanes))
+        shown = drawn.of_item(item, journal, lanes)
+        svg = picture.svg(shown)
+        if item is not None:
+            item.stash[DRAWN] = shown
     except Exception as exc:  # noqa: BLE001 - the failure being reported matters more
         text = f"(journal unavailable: {exc})\n"
     folder = Path(output_path)
@@ -46,7 +50,6 @@ def write_timeline(output_path: str, backend: BackendClient,
     (folder / TIMELINE_FILE).write_text(text)
     if svg:
         (folder / PICTURE_FILE).write_text(svg)
-    return journal
 
 
 def screenshot_pages(output_path: str, context: BrowserContext) -> None:

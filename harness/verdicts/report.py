@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 import pytest
 
-from harness.seam.journal import Journal
 from harness.verdicts import drawn, picture
 from harness.verdicts.entries import entry_html
 from harness.verdicts.groups import CHECK_COUNT, GROUPS, WHY, group_of
@@ -119,8 +118,9 @@ def _link(folder: str, base: Path) -> str:
     return quote(Path(os.path.relpath(folder, base.absolute())).as_posix()) + "/"
 
 
-def record(item: pytest.Item, journal: Journal) -> None:
-    """Attach a check's identity and journal to its reports (called from a fixture)."""
+def record(item: pytest.Item, shown: list[drawn.Drawn]) -> None:
+    """Attach a check's identity and its journal as drawn (`drawn.of_item`) to its reports
+    (called from a fixture)."""
     marker = item.get_closest_marker("conformance")
     if marker is None or not marker.args:
         return
@@ -136,7 +136,7 @@ def record(item: pytest.Item, journal: Journal) -> None:
                if k not in ("browser_name", "_harness_topology")]
     if variant:
         meta["id"] += f" [{', '.join(variant)}]"
-    entries = [d.as_json() for d in drawn.of_item(item, journal)]
+    entries = [d.as_json() for d in shown]
     item.user_properties.append((CHECK_PROPERTY, json.dumps(meta)))
     item.user_properties.append((JOURNAL_PROPERTY, json.dumps(entries)))
 
