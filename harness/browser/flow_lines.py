@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from harness.seam.facts import BackendFacts
-from harness.seam.journal import Entry, Request
+from harness.seam.journal import Entry, Issued, Request
 
 # The panel keeps the newest lines only: enough for a burst, its refresh and its retries.
 MAX_LINES = 50
@@ -64,12 +64,6 @@ def api_requests(entries: Iterable[Entry], facts: BackendFacts) -> Iterator[Entr
     return (e for e in entries if e.method != "OPTIONS" and facts.is_api(e.path))
 
 
-def issued_values(entries: Iterable[Entry]) -> list[str]:
-    """Every token value the answers among `entries` handed out: what a line or a picture
-    never shows."""
-    return [v for e in entries for v in (e.issued_access_token, e.issued_refresh_token) if v]
-
-
 def hidden(text: str, secrets: Sequence[str]) -> str:
     """`text` with each of `secrets` (issued token values) replaced by HIDDEN."""
     for value in secrets:
@@ -81,7 +75,7 @@ def flow_lines(entries: Sequence[Entry], facts: BackendFacts) -> list[FlowLine]:
     """The newest MAX_LINES lines for the API requests among `entries` (seq order)."""
     names = TokenNames()
     refused: set[Request] = set()  # requests whose last attempt carried a token, got 401
-    secrets = issued_values(entries)
+    secrets = Issued.of(entries).all_values
     lines = []
     for entry in api_requests(entries, facts):
         if entry.issued_access_jti:

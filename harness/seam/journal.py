@@ -8,7 +8,7 @@ snapshot, answered in terms of the backend's own facts (which path is the refres
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
@@ -87,6 +87,15 @@ class Issued:
     def all_values(self) -> list[str]:
         return [*self.access_tokens, *self.refresh_tokens]
 
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Issued:
+        """What the answers among `entries` handed out."""
+        entries = list(entries)
+        access = [e for e in entries if e.issued_access_token]
+        return cls([str(e.issued_access_token) for e in access],
+                   [str(e.issued_access_jti) for e in access],
+                   [str(e.issued_refresh_token) for e in entries if e.issued_refresh_token])
+
 
 def exp_of(token: str) -> float:
     return float(jwt.decode(token, options={"verify_signature": False})["exp"])
@@ -159,11 +168,7 @@ class Journal:
         return self.attempts(endpoint).get(Request(endpoint.method, endpoint.path, query), [])
 
     def issued(self) -> Issued:
-        access = [e for e in self.entries if e.issued_access_token]
-        return Issued([str(e.issued_access_token) for e in access],
-                      [str(e.issued_access_jti) for e in access],
-                      [str(e.issued_refresh_token) for e in self.entries
-                       if e.issued_refresh_token])
+        return Issued.of(self.entries)
 
     def current_access_token_ends(self) -> float:
         """When the newest access token expires on the backend's clock (an edge says so; for

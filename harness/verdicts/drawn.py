@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.browser.flow_lines import TokenNames, api_requests, hidden, issued_values
+from harness.browser.flow_lines import TokenNames, api_requests, hidden
 from harness.seam.journal import Journal, Request
 from harness.verdicts import tabs
 from harness.verdicts.verdict import VERDICT, Named
@@ -63,7 +63,7 @@ def drawn_requests(journal: Journal, lanes: Mapping[int, str] | None = None,
     entries (by seq) and requests the failure is about."""
     facts = journal.facts
     names = TokenNames()
-    secrets = issued_values(journal)
+    secrets = journal.issued().all_values
     marked_seqs = {n for n in highlight if isinstance(n, int)}
     marked_requests = {n for n in highlight if isinstance(n, Request)}
     drawn = []
