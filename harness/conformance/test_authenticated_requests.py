@@ -25,7 +25,8 @@ def test_A1_api_requests_carry_the_current_access_token_as_bearer(
             check.expire_access_token()
         res = check.spa.request("GET", f"{facts.list.path}?step={step}")
         check.require(res.status == 200, prop,
-                      f"an authenticated request ({step}) resolved with {res.status} {res.body}")
+                      f"an authenticated request ({step}) resolved with {res.status} {res.body}",
+                      highlight=[Request("GET", facts.list.path, f"step={step}")])
 
     journal = backend.journal()
     issued = journal.issued()
@@ -47,7 +48,8 @@ def test_A1_api_requests_carry_the_current_access_token_as_bearer(
     check.require(sent == [f"Bearer {issued.access_tokens[-1]}"], prop,
                   lambda: "the Authorization header went out as "
                           + (", ".join(f"'{h[:20]}…'" if h else "(none)" for h in sent)
-                             or "nothing: no such request"))
+                             or "nothing: no such request"),
+                  highlight=[Request("GET", facts.list.path, "step=after")])
 
 
 @pytest.mark.conformance("A2")

@@ -270,7 +270,8 @@ def test_R6_a_401_after_the_retry_fails_without_a_loop(harness_check: Check) -> 
     backend.clear_faults()
     prop = "a request still answered 401 after its retry fails, with no loop"
     check.require(attempts <= 2, prop,
-                  f"the request was sent {attempts} times (at most 2: one retry)")
+                  f"the request was sent {attempts} times (at most 2: one retry)",
+                  highlight=[Request("GET", facts.list.path, "r6=1")])
     check.require(refreshes <= 1, prop, f"it caused {refreshes} refreshes (at most one)")
     check.require(res.status == 401, prop,
                   f"authHarness.request resolved with {res.status} {res.error or ''}".rstrip()
@@ -298,7 +299,8 @@ def test_R7_insufficient_scope_403_neither_refreshes_nor_logs_out(
                       f"{a.status} "
                       f"({evidence.token_label(a.jti, start.token, None, 'the login token')})"
                       for a in seen),
-                  "expected 200 with the login's token")
+                  "expected 200 with the login's token",
+                  highlight=[Request("GET", facts.current_user.path, "after=403")])
     states = check.family_states()
     check.require(states == ["live"], prop,
                   lambda: f"after the 403 {evidence.sessions(states)}")

@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext
 from harness.browser.driver import SETTLE_TIMEOUT_MS, Call, Pending, SpaDriver
 from harness.browser.page_probes import cookie_value
 from harness.browser.view import Appearance
+from harness.seam.journal import Request
 from harness.seam.outsider import Outsider
 from harness.verdicts import evidence
 from harness.verdicts.check import Check
@@ -169,7 +170,8 @@ def test_T2_replayed_rotated_cookie_is_rejected_and_revokes_the_family(
     res = check.spa.request("GET", f"{jobs}?after=theft")
     prop = "after the theft is detected the app's session ends"
     check.require(not 200 <= (res.status or 0) < 300, prop,
-                  f"its next request resolved with {res.status}")
+                  f"its next request resolved with {res.status}",
+                  highlight=[Request("GET", jobs, "after=theft")])
     check.require(not check.spa.is_authenticated(), prop, "isAuthenticated() is still true")
     check.shows(check.app.login_form, f"{prop}: on a guarded route the app shows its login page")
 
