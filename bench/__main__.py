@@ -45,7 +45,7 @@ EXPLAINED = {
              "doing the same work (new context, init script, navigate, wait for "
              "`authHarness.ready`, log in, one request, close) with the same browser and an "
              "in-process backend set up as the harness's (its password cost too: the CLI's "
-             "default hash costs about 50 ms of CPU per login, which no check pays). The two "
+             "default hash costs about 30 ms of CPU per login, which no check pays). The two "
              "sides take turns (bare, harness, bare, harness, bare), each bare turn after a "
              "warm-up cycle left out.",
     "suite": "**suite**: `python -m pytest harness/conformance --browser B --tracing off` in "

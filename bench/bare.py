@@ -40,7 +40,7 @@ class _Server(uvicorn.Server):
 def backend() -> Iterator[str]:
     """The backend in a thread of this process, as the harness serves it by default: test
     control on, the bundled SPA at /, the harness's password cost (the CLI's default costs
-    about 50 ms of CPU per login, which the harness's checks never pay), the same uvicorn
+    about 30 ms of CPU per login, which the harness's checks never pay), the same uvicorn
     options. Yields its URL."""
     app = create_app(Settings(test_control=True, spa_dir=default_spa_dir(),
                               secret=secrets.token_bytes(32), password_cost=TEST_PASSWORD_COST))

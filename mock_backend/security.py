@@ -253,7 +253,7 @@ def hash_refresh_value(value: str) -> str:
 # cost is log2 of scrypt's n, a setting of the backend (`Settings.password_cost`), and is
 # part of the hash, `scrypt$<cost>$<salt hex>$<digest hex>`: a hash is checked with the cost
 # it was made with, whatever the setting is now.
-PASSWORD_COST = 14  # n = 2**14: 16 MiB and about 50 ms per check
+PASSWORD_COST = 14  # n = 2**14: 16 MiB and about 30 ms of CPU per check
 # 1 is the least scrypt takes (n = 2); 17 is what OWASP's Password Storage Cheat Sheet asks
 # of scrypt (n = 2**17 with r = 8: 128 MiB per check), and more would only cost memory.
 MIN_PASSWORD_COST, MAX_PASSWORD_COST = 1, 17

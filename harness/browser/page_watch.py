@@ -146,7 +146,7 @@ def _listener(handle: Callable[[Any], None]) -> Callable[[Any], None]:
     """`handle` as an event listener whose signature is known in advance. Playwright's sync
     API looks up a listener's signature on every event it delivers (to pass as many
     arguments as the listener takes); for a plain function or a bound method that is an
-    `inspect.signature` each time, a tenth of this process's CPU over a check's requests.
+    `inspect.signature` each time, about 5% of this process's main thread over a suite.
     A set `__signature__` is what `inspect.signature` returns at once."""
 
     def listener(event: Any, /) -> None:

@@ -118,8 +118,8 @@ def test_the_verdicts_requests_are_marked_and_no_token_value_is_drawn(
         _entry(2, 1, "GET", jobs, 401, "n=1"), _entry(3, 1, "GET", jobs, 401, "n=10"),
         _entry(4, 1, "GET", jobs, 200, "token=SECRET"), _entry(5, 2, "GET", jobs, 200, "n=1")],
         harness_facts)
-    # A request the verdict names is marked in every attempt; a seq, that entry alone. The
-    # failure's words play no part: "n=10" below is in none of the marks.
+    # A request the verdict names is marked in every attempt; a seq, that entry alone; no
+    # other request, whatever a failure's words may say of it.
     drawn = drawn_requests(journal, highlight=[Request("GET", jobs, "n=1"), 4])
     assert [d.seq for d in drawn if d.highlight] == [2, 4, 5]
     assert not any(d.highlight for d in drawn_requests(journal))
