@@ -75,9 +75,9 @@ def _t(x: float, y: float, text: str, cls: str = "", fill: str = "", anchor: str
 
 
 class _Canvas:
-    def __init__(self, scale: TimeScale, width: int) -> None:
-        self.scale, self.width = scale, width
-        self.chart_w = width - CHART_X - 12
+    def __init__(self, scale: TimeScale) -> None:
+        self.scale, self.width = scale, WIDTH
+        self.chart_w = WIDTH - CHART_X - 12
 
     def x(self, t: float) -> float:
         return CHART_X + self.scale.at(t) / self.scale.span * self.chart_w
@@ -225,7 +225,7 @@ def svg(drawn: Sequence[Drawn], *, opener: str = "link", shrink: float = 1.0) ->
     small copy (the report's first screen)."""
     if not drawn:
         return ""
-    canvas = _Canvas(TimeScale.of(drawn), WIDTH)
+    canvas = _Canvas(TimeScale.of(drawn))
     lane_rows = rows(drawn)
     body, bottom = _lanes_block(canvas, lane_rows, TOP, opener)
     parts = canvas.axis(bottom) + body + canvas.refresh_lines(drawn, bottom)
@@ -266,7 +266,7 @@ def burst_pictures(drawn: Sequence[Drawn]) -> list[tuple[str, str]]:
         first = row.requests[0]
         said = (f"burst {row.burst}: {first.method} {first.path} ×{len(row.requests)} "
                 f"in {row.lane}, every request")
-        canvas = _Canvas(scale, WIDTH)
+        canvas = _Canvas(scale)
         body, bottom = _lanes_block(canvas, [Row(row.lane, [d]) for d in row.requests], TOP,
                                     "details")
         parts = canvas.axis(bottom) + body

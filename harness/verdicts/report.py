@@ -25,7 +25,7 @@ import pytest
 from harness.verdicts import drawn, picture
 from harness.verdicts.entries import entry_html
 from harness.verdicts.groups import CHECK_COUNT, GROUPS, WHY, group_of
-from harness.verdicts.verdict import FINDINGS_PROPERTY, report_line
+from harness.verdicts.verdict import FINDINGS_PROPERTY
 
 JOURNAL_PROPERTY = "conformance_journal"
 CHECK_PROPERTY = "conformance_check"
@@ -68,7 +68,12 @@ class Run:
 
 
 def _one_line(report: pytest.TestReport) -> str:
-    first = report_line(report).removeprefix("AssertionError: ").removeprefix("Failed: ")
+    """The first non-empty line of a report's failure as pytest words it, without its
+    exception's name."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first.removeprefix("AssertionError: ").removeprefix("Failed: ")
     return first if len(first) <= 200 else first[:199] + "…"
 
 

@@ -160,11 +160,3 @@ def explain(check: str, exc: BaseException) -> str:
     at = f" (at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno})" if where else ""
     return (f"{check}: the check could not finish — {type(exc).__name__}: "
             f"{first_line(exc)}{at}")
-
-
-def report_line(report: pytest.TestReport) -> str:
-    """The first non-empty line of a test report's failure as pytest words it; "" when the
-    report says nothing."""
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr or "")
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
