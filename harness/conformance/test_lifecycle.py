@@ -176,7 +176,7 @@ def test_L5_guarded_route_leads_to_login_and_back_after_login(harness_check: Che
     check.shows(check.app.login_form, "a guarded route shows the login page when logged out")
     check.require(not check.spa.is_authenticated(), "logged out at the start",
                   "isAuthenticated() is true before any login")
-    check.setup("log in as admin", lambda: check.spa.login("admin"), app_logs_in=True)
+    check.app_login("admin")
     prop = "after login the app returns to the guarded route the user asked for"
     check.at_path(admin, prop)
     check.shows(check.app.login_form, prop, visible=False)

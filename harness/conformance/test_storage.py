@@ -86,7 +86,7 @@ def test_S1_login_json_has_access_token_and_no_refresh_token(harness_check: Chec
     _refresh_token_out_of_scripts_reach(check)
     check.setup(f"open {check.home}", lambda: spa.open(check.home))
     with check.page.expect_response(lambda r: urlsplit(r.url).path == login_path) as answer:
-        check.setup("log in", spa.login, app_logs_in=True)
+        check.app_login(what="log in")
     try:
         text = answer.value.text()
     except PlaywrightError:

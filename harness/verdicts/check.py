@@ -78,6 +78,11 @@ class Check(Verdict):
                                                          *failure.evidence),
                                "setup") from None
 
+    def app_login(self, user: str = "alice", what: str | None = None) -> None:
+        """The app logs in as `user` (`authHarness.login`), a set-up step (`what`, by default
+        "log in as USER") whose failure may be a login whose token the app never used."""
+        self.setup(what or f"log in as {user}", lambda: self.spa.login(user), app_logs_in=True)
+
     def _likely_cause(self, app_logs_in: bool) -> str | None:
         try:
             journal = self.backend.journal()
@@ -267,7 +272,7 @@ class Check(Verdict):
                       f"the page: {view.describe(page, self.app)}")
 
 
-def setup_cause(journal: Journal, facts: BackendFacts, logging_in: bool = True) -> str | None:
+def setup_cause(journal: Journal, facts: BackendFacts, *, logging_in: bool) -> str | None:
     """What the journal shows of a set-up step that failed, in the words a team needs: the
     likely mistake of set-up, not of the app's refresh logic. None when it shows none.
     `logging_in`: the step logs in, so a login the app made no use of, or no request at all,
