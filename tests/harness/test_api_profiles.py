@@ -24,10 +24,14 @@ from tests.backend.processes import backend_process
 from tests.broken import profile_apps
 from tests.harness.test_your_backend import (
     DJ_REST_AUTH_FINDINGS,
+    EXPIRED_401,
     FORK,
+    NO_LIMIT,
     SIMPLEJWT_FINDINGS,
     _app_failures,
     _findings,
+    old_token_after_logout,
+    scripts_finding,
 )
 
 if TYPE_CHECKING:
@@ -67,29 +71,20 @@ def test_an_app_on_a_profile_gets_the_findings_of_the_real_backend_it_names(
 def _no_challenge(path: str, runs: dict[str, int]) -> dict[str, int]:
     """The finding of a backend whose 401 for an expired token names no scheme, by the
     checks that meet it and how many of their runs do."""
-    return {f"{check} (backend): an expired access token gets 401 with WWW-Authenticate: "
-            f"Bearer (RFC 6750), so the app knows to refresh — GET {path} with an expired "
-            f"token answered 401 without WWW-Authenticate": n for check, n in runs.items()}
+    return {f"{check} (backend): {EXPIRED_401}, so the app knows to refresh — GET {path} with "
+            f"an expired token answered 401 without WWW-Authenticate": n
+            for check, n in runs.items()}
 
 
 def _scripts(profile: str, field: str, runs: dict[str, int]) -> dict[str, int]:
     """The finding of an API that hands the refresh token to scripts."""
-    return {f"{check} (backend): the refresh token stays out of reach of scripts (an HttpOnly "
-            f"cookie) — the API ({profile} profile) gives the refresh token to scripts: the "
-            f"login and refresh answers carry it in '{field}', and the app sends it back in "
-            f"the '{field}' field of the request body": n for check, n in runs.items()}
+    return {f"{check} (backend): {scripts_finding(profile, field)}": n
+            for check, n in runs.items()}
 
 
 # The other built-ins' findings, pinned as the real backends' are (test_your_backend.py):
 # each is what the profile says its backend does differently from the reference, and a new
 # or missing one is a change of the harness's verdicts. The same in three runs each.
-OLD_TOKEN_AFTER_LOGOUT = "L4 (backend): the old access token is rejected after logout — GET "
-NO_LIMIT = {
-    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
-    "sessions still refresh": 1,
-    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
-    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
-}
 EVERY_EXPIRY = {"A1": 2, "A2": 1, "H1": 1, "H2": 1, "L8": 1, "F1": 6, "F2": 3, "F3": 1,
                 "R1": 2, "R2": 6, "R3": 1, "R4": 1, "R5": 1, "T1": 1, "T2": 1, "T3": 1,
                 "T5": 2, "S2": 2, "S3": 1, "S4": 1, "S5": 1}
@@ -104,14 +99,14 @@ NO_ROTATION = {
 OTHER_FINDINGS = {
     "seed-cookie-get": {
         **_no_challenge("/api/current-user", EVERY_EXPIRY),
-        f"{OLD_TOKEN_AFTER_LOGOUT}/api/current-user with it answered 200": 2,
+        old_token_after_logout("/api/current-user"): 2,
         "T2 (backend): a replayed refresh value ends the whole session — its successor still "
         "refreshed (200)": 1,
     },
     "nestjs-cookie": {
         **_no_challenge("/auth/profile", EVERY_EXPIRY),
         **NO_ROTATION,
-        f"{OLD_TOKEN_AFTER_LOGOUT}/auth/profile with it answered 200": 2,
+        old_token_after_logout("/auth/profile"): 2,
         **{f"F1 (backend): the refused refresh ({why} session) clears the refresh cookie — "
            "the cookie is still in the browser": 2 for why in ("expired", "revoked")},
         "S2 (backend): the refresh cookie is HttpOnly, Secure, SameSite=Strict, host-only, "
@@ -122,13 +117,13 @@ OTHER_FINDINGS = {
         **_scripts("aspnet-identity", "refreshToken", {"S1": 1, "S2": 2, "S4": 1, "S5": 1}),
         **NO_ROTATION,
         **NO_LIMIT,
-        f"{OLD_TOKEN_AFTER_LOGOUT}/manage/info with it answered 200": 2,
+        old_token_after_logout("/manage/info"): 2,
     },
     "oauth-token-endpoint": {
         **_scripts("oauth-token-endpoint", "refresh_token",
                    {"S1": 1, "S2": 2, "S4": 1, "S5": 1}),
         **NO_LIMIT,
-        f"{OLD_TOKEN_AFTER_LOGOUT}/api/current-user with it answered 200": 2,
+        old_token_after_logout("/api/current-user"): 2,
         "T2 (backend): a session ended for theft refuses its access tokens — the app's access "
         "token still answered 200 on GET /api/current-user": 1,
     },

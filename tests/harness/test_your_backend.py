@@ -25,17 +25,35 @@ if TYPE_CHECKING:
     from tests.harness.conftest import BrowserServers
 
 QUIET = ("--tracing", "off", "--screenshot", "off", "-p", "no:cacheprovider")
-SCRIPTS = ("the refresh token stays out of reach of scripts (an HttpOnly cookie) — the API "
-           "(simplejwt profile) gives the refresh token to scripts: the login and refresh "
-           "answers carry it in 'refresh', and the app sends it back in the 'refresh' field of "
-           "the request body")
+
+
+def scripts_finding(profile: str, field: str) -> str:
+    """What S1, S2, S4 and S5 find of an API that hands the refresh token to scripts."""
+    return (f"the refresh token stays out of reach of scripts (an HttpOnly cookie) — the API "
+            f"({profile} profile) gives the refresh token to scripts: the login and refresh "
+            f"answers carry it in '{field}', and the app sends it back in the '{field}' field "
+            f"of the request body")
+
+
+def old_token_after_logout(path: str) -> str:
+    return (f"L4 (backend): the old access token is rejected after logout — GET {path} with "
+            f"it answered 200")
+
+
+SCRIPTS = scripts_finding("simplejwt", "refresh")
 EXPIRED_401 = "an expired access token gets 401 with WWW-Authenticate: Bearer (RFC 6750)"
+# What L7 finds of a backend without a session limit, where the accounts promise 5.
+NO_LIMIT = {
+    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
+    "sessions still refresh": 1,
+    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
+    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
+}
 FORK = "concurrent refreshes of one value leave exactly one successor — in round "
 # Each finding's first line as it starts, and how many runs report it (a check runs once per
 # topology it is marked for). The counts of a fork vary run to run; the finding does not.
 SIMPLEJWT_FINDINGS = {
-    "L4 (backend): the old access token is rejected after logout — GET /api/current-user "
-    "with it answered 200": 2,
+    old_token_after_logout("/api/current-user"): 2,
     f"T1 (backend): {FORK}": 1,
     "T2 (backend): a replayed refresh value ends the whole session — its successor still "
     "refreshed (200)": 1,
@@ -43,17 +61,12 @@ SIMPLEJWT_FINDINGS = {
     f"S2 (backend): {SCRIPTS}": 2,
     f"S4 (backend): {SCRIPTS}": 1,
     f"S5 (backend): {SCRIPTS}": 1,
-    # The accounts file promises 5 sessions a user; SimpleJWT keeps every one.
-    "L7 (backend): a user's session beyond the limit (5) evicts one: 5 stay live — 6 of 6 "
-    "sessions still refresh": 1,
-    "L7 (backend): the login beyond the limit evicts the least recently used session (the "
-    "second) — the sessions that still refresh: [1, 2, 3, 4, 5, 6]": 1,
+    **NO_LIMIT,  # the accounts file promises 5 sessions a user; SimpleJWT keeps every one
 }
 DJ_REST_AUTH_FINDINGS = {
     "A3 (backend): a request without an access token is refused with 401 — it answered 200 "
     "(a backend that also reads the access token from a cookie lets it through)": 1,
-    "L4 (backend): the old access token is rejected after logout — GET /api/current-user "
-    "with it answered 200": 2,
+    old_token_after_logout("/api/current-user"): 2,
     **{f"F1 (backend): the refused refresh ({why} session) clears the refresh cookie — the "
        f"cookie is still in the browser": 2 for why in ("expired", "reused", "revoked")},
     f"T1 (backend): {FORK}": 1,
