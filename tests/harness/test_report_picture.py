@@ -28,8 +28,9 @@ _DRAWN = """(section) => {
 }"""
 
 
-def _report(pytester: pytest.Pytester, tmp_path: Path, variant: str, select: str) -> Path:
-    broken = spa_variants.build(variant, tmp_path)
+def _report(pytester: pytest.Pytester, tmp_path: Path, variant: str, select: str,
+            *more: str) -> Path:
+    broken = spa_variants.build(variant, tmp_path, *more)
     report = tmp_path / f"{variant}.html"
     result = pytester.runpytest_subprocess(
         "--pyargs", "harness.conformance", "-k", select, "--topology", "same-origin",
@@ -40,10 +41,12 @@ def _report(pytester: pytest.Pytester, tmp_path: Path, variant: str, select: str
 
 
 def _drawn(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-           page: Page, variant: str, select: str, shot: str) -> list[dict[str, Any]]:
-    """The full timeline of the report of `variant`'s failed run of `select`, as drawn."""
+           page: Page, variant: str, select: str, shot: str,
+           *more: str) -> list[dict[str, Any]]:
+    """The full timeline of the report of `variant`'s failed run of `select` (with the
+    mistakes of the variants `more` too), as drawn."""
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    return _opened(page, _report(pytester, tmp_path, variant, select), tmp_path / shot)
+    return _opened(page, _report(pytester, tmp_path, variant, select, *more), tmp_path / shot)
 
 
 def _refreshes_counted(page: Page) -> int:
@@ -70,8 +73,12 @@ def _opened(page: Page, report: Path, shot: Path) -> list[dict[str, Any]]:
 def test_the_report_draws_r2s_burst_folded_with_its_refreshes_marked(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         page: Page) -> None:
+    # Every 401 of the burst's first requests starts a refresh of its own, however late it
+    # comes: refreshing once per 401 alone shares by luck when the first refresh is back
+    # before the other 401s (seen once on a loaded machine); without the check for a token
+    # renewed meanwhile, it never does.
     drawn = _drawn(pytester, monkeypatch, tmp_path, page, "refresh-per-401",
-                   "test_R2_ and 100]", "R2.png")
+                   "test_R2_ and 100]", "R2.png", "refresh-again-for-stale-401")
     texts = [d["text"] for d in drawn]
     # One lane, tab 1; the login hands out token 1; the burst folds into one row counting
     # its answers by status.
